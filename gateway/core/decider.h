@@ -1,0 +1,41 @@
+#ifndef FRIENDGATE_GATEWAY_CORE_DECIDER_H_
+#define FRIENDGATE_GATEWAY_CORE_DECIDER_H_
+
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "friendgate/v1/decision.pb.h"
+#include "friendgate/v1/event.pb.h"
+#include "gateway/core/metrics.h"
+#include "gateway/core/policy_client.h"
+#include "gateway/core/settings.h"
+
+namespace friendgate::gateway {
+
+struct DecideResult {
+  v1::Decision decision;
+  // True when the policy service did not answer and `decision` is what the
+  // failure policy dictates.
+  bool fallback = false;
+};
+
+// Asks the policy service about one event and, when it cannot answer in time,
+// substitutes the command's failure action, counting and logging why. Shared
+// by every vendor adapter.
+class Decider {
+ public:
+  Decider(PolicyClient* client, GatewayMetrics* metrics) : client_(client), metrics_(metrics) {}
+
+  // `command_label` must come from a fixed set (metrics label).
+  DecideResult Decide(const v1::FriendshipEvent& event, std::string_view vendor_label,
+                      std::string_view command_label, absl::Time deadline,
+                      const FailurePolicy& failure);
+
+ private:
+  PolicyClient* client_;
+  GatewayMetrics* metrics_;
+};
+
+}  // namespace friendgate::gateway
+
+#endif  // FRIENDGATE_GATEWAY_CORE_DECIDER_H_

@@ -1,0 +1,52 @@
+#ifndef FRIENDGATE_GATEWAY_CORE_JSON_FIELDS_H_
+#define FRIENDGATE_GATEWAY_CORE_JSON_FIELDS_H_
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "google/protobuf/struct.pb.h"
+#include "gateway/core/settings.h"
+
+namespace friendgate::gateway {
+
+// Parses `body` into an object with a per-thread simdjson parser. The
+// returned object is valid until the next call on the same thread.
+absl::Status ParseJsonObject(std::string_view body, simdjson::dom::object* object);
+
+// Field readers for vendor callbacks. Each checks the JSON type and the bound
+// from InputLimitSettings, and names the field (`path`) in its error.
+class FieldReader {
+ public:
+  explicit FieldReader(const InputLimitSettings& limits) : limits_(limits) {}
+
+  // A non-empty user id of at most max_user_id_bytes.
+  absl::Status UserId(simdjson::dom::element value, std::string_view path,
+                      std::string* out) const;
+  // Any string of at most max_text_bytes.
+  absl::Status Text(simdjson::dom::element value, std::string_view path, std::string* out) const;
+  absl::Status Int64(simdjson::dom::element value, std::string_view path, int64_t* out) const;
+  // An array of at most max_items elements.
+  absl::Status Array(simdjson::dom::element value, std::string_view path, bool allow_empty,
+                     simdjson::dom::array* out) const;
+  absl::Status Object(simdjson::dom::element value, std::string_view path,
+                      simdjson::dom::object* out) const;
+
+  // Keeps a field friendgate does not map, verbatim, in `extras`.
+  absl::Status KeepExtra(std::string_view key, simdjson::dom::element value,
+                         google::protobuf::Struct* extras) const;
+
+  const InputLimitSettings& limits() const { return limits_; }
+
+ private:
+  const InputLimitSettings& limits_;
+};
+
+// "FriendItem[3].To_Account"
+std::string IndexedPath(std::string_view array, size_t index, std::string_view field);
+
+}  // namespace friendgate::gateway
+
+#endif  // FRIENDGATE_GATEWAY_CORE_JSON_FIELDS_H_

@@ -1,0 +1,77 @@
+#include "gateway/core/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace friendgate::gateway {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2};
+  return *buckets;
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("friendgate_gateway_requests_total")
+                    .Help("Vendor callbacks answered, by vendor, command and result.")
+                    .Register(*registry_)),
+      fallbacks_(prometheus::BuildCounter()
+                     .Name("friendgate_gateway_policy_fallbacks_total")
+                     .Help("Callbacks answered by the failure mode because the policy service "
+                           "did not answer, by reason and the action taken.")
+                     .Register(*registry_)),
+      request_seconds_(prometheus::BuildHistogram()
+                           .Name("friendgate_gateway_request_duration_seconds")
+                           .Help("Time from reading a callback to writing its answer.")
+                           .Register(*registry_)),
+      policy_seconds_(prometheus::BuildHistogram()
+                          .Name("friendgate_gateway_policy_call_duration_seconds")
+                          .Help("Duration of PolicyService.Decide calls that completed.")
+                          .Register(*registry_)
+                          .Add({}, LatencyBuckets())),
+      policy_healthy_(prometheus::BuildGauge()
+                          .Name("friendgate_gateway_policy_healthy")
+                          .Help("1 while the policy service answers its health check.")
+                          .Register(*registry_)
+                          .Add({})) {}
+
+void GatewayMetrics::CountRequest(std::string_view vendor, std::string_view command,
+                                  std::string_view result) {
+  requests_
+      .Add({{"vendor", std::string(vendor)},
+            {"command", std::string(command)},
+            {"result", std::string(result)}})
+      .Increment();
+}
+
+void GatewayMetrics::CountFallback(std::string_view vendor, std::string_view command,
+                                   std::string_view reason, std::string_view action) {
+  fallbacks_
+      .Add({{"vendor", std::string(vendor)},
+            {"command", std::string(command)},
+            {"reason", std::string(reason)},
+            {"action", std::string(action)}})
+      .Increment();
+}
+
+void GatewayMetrics::ObserveRequestSeconds(std::string_view vendor, double seconds) {
+  request_seconds_.Add({{"vendor", std::string(vendor)}}, LatencyBuckets()).Observe(seconds);
+}
+
+void GatewayMetrics::ObservePolicySeconds(double seconds) { policy_seconds_.Observe(seconds); }
+
+void GatewayMetrics::SetPolicyHealthy(bool healthy) { policy_healthy_.Set(healthy ? 1 : 0); }
+
+std::string GatewayMetrics::Render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace friendgate::gateway

@@ -1,0 +1,49 @@
+#ifndef FRIENDGATE_GATEWAY_CORE_METRICS_H_
+#define FRIENDGATE_GATEWAY_CORE_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace friendgate::gateway {
+
+// The gateway's Prometheus metrics. Label values come only from fixed sets
+// (known commands, or "unknown"), never from request data, so a caller cannot
+// grow the number of series.
+class GatewayMetrics {
+ public:
+  GatewayMetrics();
+
+  // One answered callback. `result`: allow, refuse, partial (some targets
+  // refused), ok (after-callback), bad_request, unauthorized, forbidden,
+  // not_found, too_large, unknown_command.
+  void CountRequest(std::string_view vendor, std::string_view command, std::string_view result);
+  // The policy service could not answer: `reason` is timeout, unavailable or
+  // error; `action` is allow or deny (what the vendor was told).
+  void CountFallback(std::string_view vendor, std::string_view command, std::string_view reason,
+                     std::string_view action);
+  void ObserveRequestSeconds(std::string_view vendor, double seconds);
+  void ObservePolicySeconds(double seconds);
+  void SetPolicyHealthy(bool healthy);
+
+  // The Prometheus text exposition format.
+  std::string Render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& fallbacks_;
+  prometheus::Family<prometheus::Histogram>& request_seconds_;
+  prometheus::Histogram& policy_seconds_;
+  prometheus::Gauge& policy_healthy_;
+};
+
+}  // namespace friendgate::gateway
+
+#endif  // FRIENDGATE_GATEWAY_CORE_METRICS_H_

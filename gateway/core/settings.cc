@@ -1,0 +1,240 @@
+#include "gateway/core/settings.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/strings.h"
+#include "common/yaml_proto.h"
+#include "gateway/core/config.pb.h"
+
+namespace friendgate::gateway {
+namespace {
+
+using Getenv = std::function<std::optional<std::string>(const std::string&)>;
+
+constexpr int32_t kTencentRefusalMin = 38000;
+constexpr int32_t kTencentRefusalMax = 39000;
+constexpr int32_t kOpenImRefusalMin = 20001;
+constexpr int32_t kOpenImRefusalMax = 29999;
+
+class Builder {
+ public:
+  Builder(std::string_view source, const Getenv& getenv) : source_(source), getenv_(getenv) {}
+
+  absl::StatusOr<GatewaySettings> Build(const GatewayConfig& config);
+
+ private:
+  absl::Status Error(std::string_view key, std::string_view text) const {
+    return absl::InvalidArgumentError(StrCat(source_, ": ", key, ": ", text));
+  }
+  // A secret from an environment variable or a file; nullopt when neither
+  // key is given.
+  absl::StatusOr<std::optional<std::string>> Secret(std::string_view key_prefix,
+                                                    const std::string& env,
+                                                    const std::string& file) const;
+  absl::StatusOr<FailurePolicy> Failure(std::string_view key, const FailureMode& mode,
+                                        int32_t default_code, int32_t min, int32_t max) const;
+  absl::Status Tencent(const TencentConfig& config, TencentSettings* out) const;
+  absl::Status OpenIm(int index, const OpenImInstance& config, OpenImSettings* out) const;
+
+  std::string_view source_;
+  const Getenv& getenv_;
+};
+
+absl::StatusOr<std::optional<std::string>> Builder::Secret(std::string_view key_prefix,
+                                                           const std::string& env,
+                                                           const std::string& file) const {
+  if (!env.empty() && !file.empty()) {
+    return Error(key_prefix, "give either _env or _file, not both");
+  }
+  if (!env.empty()) {
+    std::optional<std::string> value = getenv_(env);
+    if (!value || value->empty()) {
+      return Error(StrCat(key_prefix, "_env"),
+                   StrCat("environment variable ", env, " is not set"));
+    }
+    return value;
+  }
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Error(StrCat(key_prefix, "_file"), StrCat("cannot read ", file));
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    // Secret files from Kubernetes or editors often end with a newline.
+    std::string value(absl::StripTrailingAsciiWhitespace(buf.str()));
+    if (value.empty()) return Error(StrCat(key_prefix, "_file"), file + " is empty");
+    return std::optional<std::string>(std::move(value));
+  }
+  return std::optional<std::string>();
+}
+
+absl::StatusOr<FailurePolicy> Builder::Failure(std::string_view key, const FailureMode& mode,
+                                               int32_t default_code, int32_t min,
+                                               int32_t max) const {
+  FailurePolicy policy;
+  policy.deny_by_default = mode.action() == FAILURE_ACTION_DENY;
+  for (const auto& [command, action] : mode.commands()) {
+    policy.deny_by_command[command] = action == FAILURE_ACTION_DENY;
+  }
+  policy.deny_code = mode.deny_code() == 0 ? default_code : mode.deny_code();
+  if (policy.deny_code < min || policy.deny_code > max) {
+    return Error(StrCat(key, ".deny_code"),
+                 StrCat("must be in [", min, ", ", max, "]"));
+  }
+  policy.deny_message =
+      mode.deny_message().empty() ? "service temporarily unavailable" : mode.deny_message();
+  return policy;
+}
+
+absl::Status Builder::Tencent(const TencentConfig& config, TencentSettings* out) const {
+  out->enabled = config.apps_size() > 0;
+  if (!config.path().empty()) out->path = config.path();
+  if (!absl::StartsWith(out->path, "/")) return Error("tencent.path", "must start with '/'");
+  if (config.answer_budget_ms() != 0) out->answer_budget = absl::Milliseconds(config.answer_budget_ms());
+  if (out->answer_budget >= absl::Seconds(2)) {
+    return Error("tencent.answer_budget_ms", "must be under 2000 (Tencent waits 2 s)");
+  }
+  if (config.signature_window_s() != 0) out->signature_window = absl::Seconds(config.signature_window_s());
+  if (config.default_refusal_code() != 0) out->default_refusal_code = config.default_refusal_code();
+  if (out->default_refusal_code < kTencentRefusalMin || out->default_refusal_code > kTencentRefusalMax) {
+    return Error("tencent.default_refusal_code", "must be in [38000, 39000]");
+  }
+  auto failure = Failure("tencent.failure_mode", config.failure_mode(), out->default_refusal_code,
+                         kTencentRefusalMin, kTencentRefusalMax);
+  if (!failure.ok()) return failure.status();
+  out->failure = *std::move(failure);
+  for (int i = 0; i < config.apps_size(); ++i) {
+    const TencentApp& app = config.apps(i);
+    const std::string key = StrCat("tencent.apps[", i, "]");
+    uint64_t numeric;
+    if (app.sdk_app_id().empty() || !absl::SimpleAtoi(app.sdk_app_id(), &numeric)) {
+      return Error(StrCat(key, ".sdk_app_id"), "must be the SdkAppid in decimal");
+    }
+    auto token = Secret(StrCat(key, ".token"), app.token_env(), app.token_file());
+    if (!token.ok()) return token.status();
+    TencentAppSettings settings{app.sdk_app_id(), *std::move(token)};
+    if (!out->apps.emplace(app.sdk_app_id(), std::move(settings)).second) {
+      return Error(key, StrCat("SdkAppid ", app.sdk_app_id(), " is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Builder::OpenIm(int index, const OpenImInstance& config, OpenImSettings* out) const {
+  const std::string key = StrCat("openim[", index, "]");
+  if (!config.name().empty()) out->name = config.name();
+  if (!config.path_prefix().empty()) out->path_prefix = config.path_prefix();
+  if (!absl::StartsWith(out->path_prefix, "/") || absl::EndsWith(out->path_prefix, "/")) {
+    return Error(key + ".path_prefix", "must start with '/' and not end with '/'");
+  }
+  if (config.answer_budget_ms() != 0) out->answer_budget = absl::Milliseconds(config.answer_budget_ms());
+  if (out->answer_budget > absl::Seconds(15)) {
+    return Error(key + ".answer_budget_ms", "must be at most 15000 (OpenIM's hard client limit)");
+  }
+  if (config.default_refusal_code() != 0) out->default_refusal_code = config.default_refusal_code();
+  if (out->default_refusal_code < kOpenImRefusalMin || out->default_refusal_code > kOpenImRefusalMax) {
+    return Error(key + ".default_refusal_code", "must be in [20001, 29999]");
+  }
+  auto failure = Failure(key + ".failure_mode", config.failure_mode(), out->default_refusal_code,
+                         kOpenImRefusalMin, kOpenImRefusalMax);
+  if (!failure.ok()) return failure.status();
+  out->failure = *std::move(failure);
+  if (config.has_basic_auth()) {
+    const BasicAuth& auth = config.basic_auth();
+    if (auth.username().empty() || auth.username().find(':') != std::string::npos) {
+      return Error(key + ".basic_auth.username", "must be non-empty and without ':'");
+    }
+    auto password = Secret(key + ".basic_auth.password", auth.password_env(), auth.password_file());
+    if (!password.ok()) return password.status();
+    if (!password->has_value()) {
+      return Error(key + ".basic_auth", "needs password_env or password_file");
+    }
+    out->basic_credentials = StrCat(auth.username(), ":", **password);
+  }
+  for (int i = 0; i < config.allowed_networks_size(); ++i) {
+    auto cidr = Cidr::Parse(config.allowed_networks(i));
+    if (!cidr.ok()) {
+      return Error(StrCat(key, ".allowed_networks[", i, "]"), ToStd(cidr.status().message()));
+    }
+    out->allowed_networks.push_back(*cidr);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
+  GatewaySettings s;
+  const HttpConfig& http = config.http();
+  if (http.worker_threads() != 0) s.worker_threads = http.worker_threads();
+  if (s.worker_threads > 4096) return Error("http.worker_threads", "must be at most 4096");
+  if (http.max_body_bytes() != 0) s.max_body_bytes = http.max_body_bytes();
+  if (http.read_timeout_ms() != 0) s.read_timeout = absl::Milliseconds(http.read_timeout_ms());
+  if (http.keep_alive_timeout_s() != 0) s.keep_alive_timeout_s = static_cast<int>(http.keep_alive_timeout_s());
+  if (http.drain_timeout_ms() != 0) s.drain_timeout = absl::Milliseconds(http.drain_timeout_ms());
+
+  const PolicyConfig& policy = config.policy();
+  if (policy.health_check_interval_ms() != 0) {
+    s.health_check_interval = absl::Milliseconds(policy.health_check_interval_ms());
+  }
+  if (policy.health_check_timeout_ms() != 0) {
+    s.health_check_timeout = absl::Milliseconds(policy.health_check_timeout_ms());
+  }
+  if (!policy.load_balancing().empty()) s.load_balancing = policy.load_balancing();
+  if (s.load_balancing != "pick_first" && s.load_balancing != "round_robin") {
+    return Error("policy.load_balancing", "must be pick_first or round_robin");
+  }
+
+  const InputLimits& limits = config.limits();
+  if (limits.max_items() != 0) s.limits.max_items = limits.max_items();
+  if (limits.max_user_id_bytes() != 0) s.limits.max_user_id_bytes = limits.max_user_id_bytes();
+  if (limits.max_text_bytes() != 0) s.limits.max_text_bytes = limits.max_text_bytes();
+
+  if (absl::Status st = Tencent(config.tencent(), &s.tencent); !st.ok()) return st;
+
+  for (int i = 0; i < config.openim_size(); ++i) {
+    OpenImSettings instance;
+    if (absl::Status st = OpenIm(i, config.openim(i), &instance); !st.ok()) return st;
+    for (const OpenImSettings& other : s.openim) {
+      if (other.name == instance.name) {
+        return Error(StrCat("openim[", i, "].name"), "'" + instance.name + "' is used twice");
+      }
+      if (other.path_prefix == instance.path_prefix) {
+        return Error(StrCat("openim[", i, "].path_prefix"),
+                     "'" + instance.path_prefix + "' is used twice");
+      }
+    }
+    if (s.tencent.enabled && absl::StartsWith(s.tencent.path, instance.path_prefix + "/")) {
+      return Error(StrCat("openim[", i, "].path_prefix"), "overlaps tencent.path");
+    }
+    s.openim.push_back(std::move(instance));
+  }
+  if (!s.tencent.enabled && s.openim.empty()) {
+    return Error("tencent/openim", "configure at least one Tencent app or OpenIM instance");
+  }
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<GatewaySettings> ParseGatewaySettings(std::string_view yaml,
+                                                     std::string_view source_name,
+                                                     const Getenv& getenv) {
+  GatewayConfig config;
+  if (absl::Status s = ParseYamlToProto(yaml, source_name, &config); !s.ok()) return s;
+  return Builder(source_name, getenv).Build(config);
+}
+
+absl::StatusOr<GatewaySettings> LoadGatewaySettings(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(StrCat(path, ": cannot open file"));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return ParseGatewaySettings(buf.str(), path, [](const std::string& name) {
+    const char* v = std::getenv(name.c_str());
+    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+  });
+}
+
+}  // namespace friendgate::gateway

@@ -1,0 +1,89 @@
+#ifndef FRIENDGATE_GATEWAY_CORE_SETTINGS_H_
+#define FRIENDGATE_GATEWAY_CORE_SETTINGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/core/network.h"
+
+namespace friendgate::gateway {
+
+// What to do with a before-callback when the policy service cannot answer.
+struct FailurePolicy {
+  bool deny_by_default = false;
+  absl::flat_hash_map<std::string, bool> deny_by_command;
+  int32_t deny_code = 0;
+  std::string deny_message;
+
+  bool Denies(std::string_view command) const {
+    auto it = deny_by_command.find(std::string(command));
+    return it != deny_by_command.end() ? it->second : deny_by_default;
+  }
+};
+
+struct InputLimitSettings {
+  size_t max_items = 1000;
+  size_t max_user_id_bytes = 128;
+  size_t max_text_bytes = 4096;
+};
+
+struct TencentAppSettings {
+  std::string sdk_app_id;
+  std::optional<std::string> token;  // secret: never log it
+};
+
+struct TencentSettings {
+  bool enabled = false;
+  std::string path = "/tencent/callback";
+  absl::flat_hash_map<std::string, TencentAppSettings> apps;
+  absl::Duration answer_budget = absl::Milliseconds(1500);
+  absl::Duration signature_window = absl::Seconds(60);
+  int32_t default_refusal_code = 38001;
+  FailurePolicy failure;
+};
+
+struct OpenImSettings {
+  std::string name = "openim";
+  std::string path_prefix = "/openim";
+  absl::Duration answer_budget = absl::Milliseconds(1500);
+  int32_t default_refusal_code = 20001;
+  FailurePolicy failure;
+  // "user:password" when Basic credentials are required; secret.
+  std::optional<std::string> basic_credentials;
+  std::vector<Cidr> allowed_networks;
+};
+
+// The validated, immutable gateway configuration with secrets resolved.
+struct GatewaySettings {
+  size_t worker_threads = 64;
+  size_t max_body_bytes = 1 << 20;
+  absl::Duration read_timeout = absl::Seconds(5);
+  int keep_alive_timeout_s = 5;
+  absl::Duration drain_timeout = absl::Seconds(10);
+
+  absl::Duration health_check_interval = absl::Seconds(1);
+  absl::Duration health_check_timeout = absl::Milliseconds(500);
+  std::string load_balancing = "pick_first";
+
+  InputLimitSettings limits;
+  TencentSettings tencent;
+  std::vector<OpenImSettings> openim;
+};
+
+// Reads the config file, applies defaults, resolves secrets from the
+// environment or files, and validates. Errors name the file and the key.
+absl::StatusOr<GatewaySettings> LoadGatewaySettings(const std::string& path);
+
+// The same, from YAML text (for tests); `getenv` resolves *_env keys.
+absl::StatusOr<GatewaySettings> ParseGatewaySettings(
+    std::string_view yaml, std::string_view source_name,
+    const std::function<std::optional<std::string>(const std::string&)>& getenv);
+
+}  // namespace friendgate::gateway
+
+#endif  // FRIENDGATE_GATEWAY_CORE_SETTINGS_H_

@@ -1,0 +1,152 @@
+// friendgate-gateway: the HTTP edge for vendor callbacks. Wiring only: flags,
+// config, the policy channel, adapters, server, signals.
+
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "common/strings.h"
+#include "absl/synchronization/notification.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "gateway/core/decider.h"
+#include "gateway/core/grpc_policy_client.h"
+#include "gateway/core/http_server.h"
+#include "gateway/core/metrics.h"
+#include "gateway/core/settings.h"
+#include "gateway/openim/adapter.h"
+#include "gateway/tencent/adapter.h"
+
+namespace {
+
+using namespace friendgate;
+using namespace friendgate::gateway;
+
+struct Flags {
+  std::string http_listen = "127.0.0.1:8080";
+  std::string policy_target = "127.0.0.1:50051";
+  std::string config;
+  std::string log_level = "info";
+};
+
+// "host:port" or "[v6]:port".
+bool SplitHostPort(const std::string& address, std::string* host, int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = address.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
+}
+
+int Run(const Flags& flags) {
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(flags.http_listen, &host, &port)) {
+    std::cerr << "friendgate-gateway: --http-listen must be host:port, got '" << flags.http_listen
+              << "'\n";
+    return 2;
+  }
+  absl::StatusOr<GatewaySettings> loaded = LoadGatewaySettings(flags.config);
+  if (!loaded.ok()) {
+    std::cerr << "friendgate-gateway: " << loaded.status().message() << "\n";
+    return 1;
+  }
+  const GatewaySettings settings = *std::move(loaded);
+
+  auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing);
+  HealthWatcher health(grpc::health::v1::Health::NewStub(channel), settings.health_check_interval,
+                       settings.health_check_timeout);
+  GrpcPolicyClient policy(v1::PolicyService::NewStub(channel));
+  GatewayMetrics metrics;
+  Decider decider(&policy, &metrics);
+  HttpServer server(settings, &health, &metrics);
+
+  std::vector<std::unique_ptr<CallbackAdapter>> adapters;
+  if (settings.tencent.enabled) {
+    adapters.push_back(std::make_unique<tencent::TencentAdapter>(settings.tencent, settings.limits,
+                                                                 &decider, &metrics));
+    server.RouteExact(settings.tencent.path, adapters.back().get());
+  }
+  for (const OpenImSettings& instance : settings.openim) {
+    adapters.push_back(
+        std::make_unique<openim::OpenImAdapter>(instance, settings.limits, &decider, &metrics));
+    server.RoutePrefix(instance.path_prefix, adapters.back().get());
+  }
+
+  absl::StatusOr<int> bound = server.Bind(host, port);
+  if (!bound.ok()) {
+    std::cerr << "friendgate-gateway: " << bound.status().message() << "\n";
+    return 1;
+  }
+  absl::Notification stopped;
+  std::thread serving([&] {
+    server.Serve();
+    stopped.Notify();
+  });
+  if (!server.WaitUntilServing(absl::Seconds(5))) {
+    std::cerr << "friendgate-gateway: the HTTP server did not start\n";
+    std::_Exit(1);
+  }
+  log::Info("listening", {{"http", StrCat(host, ":", *bound)},
+                          {"policy_target", flags.policy_target},
+                          {"tencent_path", settings.tencent.enabled ? settings.tencent.path : ""},
+                          {"openim_instances", static_cast<int64_t>(settings.openim.size())},
+                          {"version", FRIENDGATE_VERSION}});
+
+  for (;;) {
+    const int sig = WaitForSignal();
+    if (sig == SIGHUP) {
+      log::Info("SIGHUP ignored: the gateway config is read at start; roll the pods to change it");
+      continue;
+    }
+    log::Info("draining", {{"signal", sig},
+                           {"drain_timeout_ms", absl::ToInt64Milliseconds(settings.drain_timeout)}});
+    break;
+  }
+  server.Stop();
+  if (!stopped.WaitForNotificationWithTimeout(settings.drain_timeout)) {
+    log::Warn("drain timeout passed with requests in flight; exiting");
+    std::_Exit(0);
+  }
+  serving.join();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BlockShutdownSignals();
+  log::SetComponent("gateway");
+  Flags flags;
+  FlagSet cli("friendgate-gateway",
+              "The friendgate gateway: answers Tencent Cloud IM and OpenIM friendship callbacks\n"
+              "over HTTP, asking the policy service (friendgate.v1.PolicyService) for each\n"
+              "decision. Routes: POST <tencent.path>, POST <openim prefix>/<command>,\n"
+              "GET /healthz, GET /readyz, GET /metrics. SIGTERM/SIGINT drain and exit 0.");
+  cli.AddString("http-listen", &flags.http_listen,
+                "Address for HTTP, host:port (port 0 picks a free port, logged at start).");
+  cli.AddString("policy-target", &flags.policy_target,
+                "gRPC target of the policy service (host:port or dns:///name:port).");
+  cli.AddString("config", &flags.config, "Path of the gateway config (YAML, docs/gateway-config.md).",
+                /*required=*/true);
+  cli.AddString("log-level", &flags.log_level, "debug, info, warn or error.");
+  switch (cli.Parse(argc, argv)) {
+    case FlagSet::Outcome::kExitSuccess: return 0;
+    case FlagSet::Outcome::kExitUsage: return 2;
+    case FlagSet::Outcome::kRun: break;
+  }
+  log::Level level;
+  if (!log::ParseLevel(flags.log_level, &level)) {
+    std::cerr << "friendgate-gateway: --log-level must be debug, info, warn or error\n";
+    return 2;
+  }
+  log::SetMinLevel(level);
+  return Run(flags);
+}

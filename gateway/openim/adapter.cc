@@ -1,0 +1,98 @@
+#include "gateway/openim/adapter.h"
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "gateway/core/basic_auth.h"
+#include "gateway/openim/codec.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace friendgate::gateway::openim {
+namespace {
+
+constexpr std::string_view kVendor = "openim";
+constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
+
+}  // namespace
+
+OpenImAdapter::OpenImAdapter(const OpenImSettings& settings, const InputLimitSettings& limits,
+                             Decider* decider, GatewayMetrics* metrics, Clock clock)
+    : settings_(settings),
+      limits_(limits),
+      decider_(decider),
+      metrics_(metrics),
+      clock_(std::move(clock)) {}
+
+std::string_view OpenImAdapter::CommandName(std::string_view path) const {
+  if (path.size() <= settings_.path_prefix.size() + 1) return {};
+  return path.substr(settings_.path_prefix.size() + 1);
+}
+
+HttpAnswer OpenImAdapter::Reject(int status, std::string_view command_label,
+                                 std::string_view result, std::string_view message) {
+  metrics_->CountRequest(kVendor, command_label, result);
+  log::Warn("openim callback rejected", {{"instance", settings_.name},
+                                         {"status", status},
+                                         {"command", command_label},
+                                         {"error", message}});
+  return HttpAnswer{status, RenderError(status, message)};
+}
+
+std::string OpenImAdapter::ErrorBody(const httplib::Request& request, int status,
+                                     std::string_view message) {
+  const Command* command = FindCommand(CommandName(request.path));
+  metrics_->CountRequest(kVendor, command ? command->name : "unknown",
+                         status == 413 ? "too_large" : "error");
+  return RenderError(status, message);
+}
+
+HttpAnswer OpenImAdapter::Handle(const httplib::Request& request) {
+  const absl::Time received = clock_();
+  const std::string_view command_name = CommandName(request.path);
+  const Command* command = FindCommand(command_name);
+  const std::string_view label = command ? command->name : "unknown";
+
+  if (!settings_.allowed_networks.empty()) {
+    bool allowed = false;
+    for (const Cidr& network : settings_.allowed_networks) {
+      allowed = allowed || network.Contains(request.remote_addr);
+    }
+    if (!allowed) return Reject(403, label, "forbidden", "source address not allowed");
+  }
+  if (settings_.basic_credentials &&
+      !BasicCredentialsMatch(request.get_header_value("Authorization"),
+                             *settings_.basic_credentials)) {
+    return Reject(401, label, "unauthorized", "missing or wrong credentials");
+  }
+  if (command == nullptr) {
+    return Reject(404, label, "not_found", "not a friend callback command");
+  }
+
+  v1::FriendshipEvent event;
+  if (absl::Status parsed = ParseBody(*command, request.body, limits_, &event); !parsed.ok()) {
+    return Reject(400, label, "bad_request", ToStd(parsed.message()));
+  }
+  event.set_event_id(NewId());
+  event.set_vendor(v1::VENDOR_OPENIM);
+  event.set_tenant(settings_.name);
+  event.set_type(command->type);
+  event.set_phase(command->phase);
+  event.set_vendor_command(std::string(command->name));
+  *event.mutable_received_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(received));
+  // cpp-httplib matches header names case-insensitively ("Operationid" too).
+  event.set_trace_id(request.get_header_value("operationID"));
+  if (event.trace_id().size() > limits_.max_text_bytes) event.mutable_trace_id()->resize(0);
+
+  const DecideResult result =
+      decider_->Decide(event, kVendor, label, received + settings_.answer_budget - kAnswerMargin,
+                       settings_.failure);
+  Answer answer = RenderAnswer(*command, event, result.decision, settings_.default_refusal_code);
+  metrics_->CountRequest(
+      kVendor, label,
+      command->phase == v1::PHASE_AFTER ? "ok" : answer.refused ? "refuse" : "allow");
+  metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
+  return HttpAnswer{200, std::move(answer.body)};
+}
+
+}  // namespace friendgate::gateway::openim

@@ -1,0 +1,104 @@
+#include "gateway/tencent/adapter.h"
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "gateway/core/decision_view.h"
+#include "gateway/tencent/codec.h"
+#include "gateway/tencent/signature.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace friendgate::gateway::tencent {
+namespace {
+
+constexpr std::string_view kVendor = "tencent";
+// Kept free at the end of the budget to write the answer.
+constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
+
+}  // namespace
+
+TencentAdapter::TencentAdapter(const TencentSettings& settings, const InputLimitSettings& limits,
+                               Decider* decider, GatewayMetrics* metrics, Clock clock)
+    : settings_(settings),
+      limits_(limits),
+      decider_(decider),
+      metrics_(metrics),
+      clock_(std::move(clock)) {}
+
+HttpAnswer TencentAdapter::Reject(int status, std::string_view command_label,
+                                  std::string_view result, std::string_view message) {
+  metrics_->CountRequest(kVendor, command_label, result);
+  log::Warn("tencent callback rejected",
+            {{"status", status}, {"command", command_label}, {"error", message}});
+  return HttpAnswer{status, RenderFail(message)};
+}
+
+std::string TencentAdapter::ErrorBody(const httplib::Request& request, int status,
+                                      std::string_view message) {
+  const Command* command = FindCommand(request.get_param_value("CallbackCommand"));
+  metrics_->CountRequest(kVendor, command ? command->name : "unknown",
+                         status == 413 ? "too_large" : "error");
+  return RenderFail(message);
+}
+
+HttpAnswer TencentAdapter::Handle(const httplib::Request& request) {
+  const absl::Time received = clock_();
+  const std::string app_id = request.get_param_value("SdkAppid");
+  const std::string command_name = request.get_param_value("CallbackCommand");
+  const Command* command = FindCommand(command_name);
+  const std::string_view label = command ? command->name : "unknown";
+
+  const auto app = settings_.apps.find(app_id);
+  if (app == settings_.apps.end()) {
+    return Reject(403, label, "forbidden",
+                  app_id.empty() ? "SdkAppid is missing" : "SdkAppid is not served here");
+  }
+  if (app->second.token) {
+    const absl::Status verified =
+        VerifySign(*app->second.token, request.get_param_value("RequestTime"),
+                   request.get_param_value("Sign"), received, settings_.signature_window);
+    if (!verified.ok()) return Reject(401, label, "unauthorized", ToStd(verified.message()));
+  }
+  if (command_name.empty()) return Reject(400, label, "bad_request", "CallbackCommand is missing");
+  if (command == nullptr) {
+    // Tencent may add commands: acknowledge them rather than fail the user's operation.
+    metrics_->CountRequest(kVendor, label, "unknown_command");
+    log::Info("unknown tencent callback command acknowledged", {{"command", command_name}});
+    return HttpAnswer{200, RenderOk()};
+  }
+
+  v1::FriendshipEvent event;
+  if (absl::Status parsed = ParseBody(*command, request.body, limits_, &event); !parsed.ok()) {
+    return Reject(400, label, "bad_request", ToStd(parsed.message()));
+  }
+  event.set_event_id(NewId());
+  event.set_vendor(v1::VENDOR_TENCENT);
+  event.set_tenant(app_id);
+  event.set_type(command->type);
+  event.set_phase(command->phase);
+  event.set_vendor_command(command_name);
+  *event.mutable_received_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(received));
+  event.set_client_ip(request.get_param_value("ClientIP"));
+  event.set_platform(request.get_param_value("OptPlatform"));
+
+  const DecideResult result =
+      decider_->Decide(event, kVendor, label, received + settings_.answer_budget - kAnswerMargin,
+                       settings_.failure);
+  HttpAnswer answer;
+  std::string_view outcome = "ok";
+  if (command->phase == v1::PHASE_BEFORE) {
+    answer.body = RenderBeforeAnswer(event, result.decision, settings_.default_refusal_code);
+    const DecisionView view(event, result.decision);
+    int refused = 0;
+    for (int i = 0; i < event.relations_size(); ++i) refused += view.TargetRefused(i) ? 1 : 0;
+    outcome = refused == 0 ? "allow" : refused == event.relations_size() ? "refuse" : "partial";
+  } else {
+    answer.body = RenderOk();
+  }
+  metrics_->CountRequest(kVendor, label, outcome);
+  metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
+  return answer;
+}
+
+}  // namespace friendgate::gateway::tencent
