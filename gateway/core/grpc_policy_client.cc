@@ -39,7 +39,7 @@ std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
 GrpcPolicyClient::GrpcPolicyClient(std::shared_ptr<v1::PolicyService::StubInterface> stub)
     : stub_(std::move(stub)) {}
 
-absl::StatusOr<v1::Decision> GrpcPolicyClient::Decide(v1::FriendshipEvent event,
+absl::StatusOr<v1::Decision> GrpcPolicyClient::Decide(const v1::FriendshipEvent& event,
                                                       absl::Time deadline) {
   // Shared with the completion callback, which may run after we gave up.
   struct Call {
@@ -51,7 +51,7 @@ absl::StatusOr<v1::Decision> GrpcPolicyClient::Decide(v1::FriendshipEvent event,
     grpc::Status status ABSL_GUARDED_BY(mu);
   };
   auto call = std::make_shared<Call>();
-  call->request.mutable_event()->Swap(&event);
+  *call->request.mutable_event() = event;
   call->context.set_deadline(absl::ToChronoTime(deadline));
   stub_->async()->Decide(&call->context, &call->request, &call->response,
                          [call](grpc::Status status) {

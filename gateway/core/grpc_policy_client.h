@@ -28,7 +28,8 @@ class GrpcPolicyClient final : public PolicyClient {
  public:
   explicit GrpcPolicyClient(std::shared_ptr<v1::PolicyService::StubInterface> stub);
 
-  absl::StatusOr<v1::Decision> Decide(v1::FriendshipEvent event, absl::Time deadline) override;
+  absl::StatusOr<v1::Decision> Decide(const v1::FriendshipEvent& event,
+                                      absl::Time deadline) override;
 
  private:
   std::shared_ptr<v1::PolicyService::StubInterface> stub_;

@@ -16,7 +16,8 @@ class PolicyClient {
 
   // Returns the decision, or an error once `deadline` has passed or the call
   // failed. Never blocks past `deadline` by more than a few milliseconds.
-  virtual absl::StatusOr<v1::Decision> Decide(v1::FriendshipEvent event, absl::Time deadline) = 0;
+  virtual absl::StatusOr<v1::Decision> Decide(const v1::FriendshipEvent& event,
+                                              absl::Time deadline) = 0;
 };
 
 // Tells whether the policy service currently answers its health check.

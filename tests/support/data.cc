@@ -1,0 +1,24 @@
+#include "tests/support/data.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+#include "gtest/gtest.h"
+#include "tests/support/process.h"
+
+namespace friendgate::testing {
+
+std::string TestData(std::string_view relative) {
+  const std::string path = SourcePath(StrCat("tests/data/", relative));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot read " << path;
+    return "";
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace friendgate::testing

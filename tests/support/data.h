@@ -1,0 +1,14 @@
+#ifndef FRIENDGATE_TESTS_SUPPORT_DATA_H_
+#define FRIENDGATE_TESTS_SUPPORT_DATA_H_
+
+#include <string>
+#include <string_view>
+
+namespace friendgate::testing {
+
+// The bytes of tests/data/<relative> (fails the test if unreadable).
+std::string TestData(std::string_view relative);
+
+}  // namespace friendgate::testing
+
+#endif  // FRIENDGATE_TESTS_SUPPORT_DATA_H_

@@ -1,0 +1,29 @@
+#ifndef FRIENDGATE_TESTS_SUPPORT_HTTP_H_
+#define FRIENDGATE_TESTS_SUPPORT_HTTP_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace friendgate::testing {
+
+struct HttpResult {
+  int status = 0;  // 0: no answer (connection failed)
+  std::string body;
+  std::string content_type;
+};
+
+// A real HTTP/1.1 POST to 127.0.0.1:port (cpp-httplib client, TCP_NODELAY on).
+HttpResult Post(int port, const std::string& path_and_query, const std::string& body,
+                const std::vector<std::pair<std::string, std::string>>& headers = {},
+                absl::Duration timeout = absl::Seconds(10));
+HttpResult Get(int port, const std::string& path, absl::Duration timeout = absl::Seconds(10));
+
+// Polls GET path until it answers `status` or `timeout` passes.
+bool WaitForHttpStatus(int port, const std::string& path, int status, absl::Duration timeout);
+
+}  // namespace friendgate::testing
+
+#endif  // FRIENDGATE_TESTS_SUPPORT_HTTP_H_
