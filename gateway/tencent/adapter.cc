@@ -3,7 +3,6 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "gateway/core/decision_view.h"
 #include "gateway/tencent/codec.h"
 #include "gateway/tencent/signature.h"
 #include "google/protobuf/util/time_util.h"
@@ -88,11 +87,11 @@ HttpAnswer TencentAdapter::Handle(const httplib::Request& request) {
   HttpAnswer answer;
   std::string_view outcome = "ok";
   if (command->phase == v1::PHASE_BEFORE) {
-    answer.body = RenderBeforeAnswer(event, result.decision, settings_.default_refusal_code);
-    const DecisionView view(event, result.decision);
-    int refused = 0;
-    for (int i = 0; i < event.relations_size(); ++i) refused += view.TargetRefused(i) ? 1 : 0;
-    outcome = refused == 0 ? "allow" : refused == event.relations_size() ? "refuse" : "partial";
+    BeforeAnswer before = RenderBeforeAnswer(event, result.decision, settings_.default_refusal_code);
+    answer.body = std::move(before.body);
+    outcome = before.refused == 0                        ? "allow"
+              : before.refused == event.relations_size() ? "refuse"
+                                                         : "partial";
   } else {
     answer.body = RenderOk();
   }

@@ -217,12 +217,12 @@ std::string RenderFail(std::string_view info) {
   return out;
 }
 
-std::string RenderBeforeAnswer(const v1::FriendshipEvent& event, const v1::Decision& decision,
-                               int32_t default_refusal_code) {
+BeforeAnswer RenderBeforeAnswer(const v1::FriendshipEvent& event, const v1::Decision& decision,
+                                int32_t default_refusal_code) {
   const DecisionView view(event, decision);
-  std::string out;
-  out.reserve(64 + 64 * event.relations_size());
-  JsonWriter w(out);
+  BeforeAnswer answer;
+  answer.body.reserve(64 + 64 * event.relations_size());
+  JsonWriter w(answer.body);
   w.BeginObject();
   w.Key("ActionStatus").String("OK");
   w.Key("ErrorCode").Int(0);
@@ -232,6 +232,7 @@ std::string RenderBeforeAnswer(const v1::FriendshipEvent& event, const v1::Decis
     w.BeginObject();
     w.Key("To_Account").String(event.relations(i).to_user());
     if (view.TargetRefused(i)) {
+      ++answer.refused;
       const v1::Reason& reason = view.TargetReason(i);
       w.Key("ResultCode").Int(RefusalCode(reason, kRefusalMin, kRefusalMax, default_refusal_code));
       w.Key("ResultInfo").String(reason.message().empty() ? "refused" : reason.message());
@@ -243,7 +244,7 @@ std::string RenderBeforeAnswer(const v1::FriendshipEvent& event, const v1::Decis
   }
   w.EndArray();
   w.EndObject();
-  return out;
+  return answer;
 }
 
 }  // namespace friendgate::gateway::tencent

@@ -43,8 +43,12 @@ std::string RenderFail(std::string_view info);
 // The answer to a before-callback: base OK plus one ResultItem per relation,
 // in the request's order. A refused relation gets the decision's vendor code
 // when it lies in [38000, 39000], else `default_refusal_code`.
-std::string RenderBeforeAnswer(const v1::FriendshipEvent& event, const v1::Decision& decision,
-                               int32_t default_refusal_code);
+struct BeforeAnswer {
+  std::string body;
+  int refused = 0;  // relations refused
+};
+BeforeAnswer RenderBeforeAnswer(const v1::FriendshipEvent& event, const v1::Decision& decision,
+                                int32_t default_refusal_code);
 
 }  // namespace friendgate::gateway::tencent
 

@@ -182,7 +182,9 @@ TEST(TencentRenderTest, BeforeAnswerIsPerTargetInRequestOrder) {
   auto* a = decision.add_targets();
   a->set_relation_index(0);
   a->set_verdict(v1::VERDICT_ALLOW);
-  EXPECT_EQ(RenderBeforeAnswer(event, decision, 38001),
+  const BeforeAnswer answer = RenderBeforeAnswer(event, decision, 38001);
+  EXPECT_EQ(answer.refused, 2);
+  EXPECT_EQ(answer.body,
             R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
             R"({"To_Account":"a","ResultCode":0,"ResultInfo":""},)"
             R"({"To_Account":"b","ResultCode":38100,"ResultInfo":"no"},)"
@@ -201,7 +203,7 @@ TEST(TencentRenderTest, TargetsWithoutVerdictFollowTheOverallVerdict) {
   wrong->set_relation_index(0);
   wrong->set_to_user("zzz");
   wrong->set_verdict(v1::VERDICT_ALLOW);
-  EXPECT_EQ(RenderBeforeAnswer(event, decision, 38001),
+  EXPECT_EQ(RenderBeforeAnswer(event, decision, 38001).body,
             R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
             R"({"To_Account":"a","ResultCode":38999,"ResultInfo":"down"},)"
             R"({"To_Account":"b","ResultCode":38999,"ResultInfo":"down"}]})");

@@ -27,9 +27,20 @@ std::unique_ptr<Process> Process::Start(const std::string& path,
   std::vector<char*> argv;
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Later entries replace earlier ones of the same name (getenv takes the first).
   std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-  env_storage.insert(env_storage.end(), env.begin(), env.end());
+  auto put = [&env_storage](const std::string& entry) {
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    for (std::string& existing : env_storage) {
+      if (existing.compare(0, name.size(), name) == 0) {
+        existing = entry;
+        return;
+      }
+    }
+    env_storage.push_back(entry);
+  };
+  for (char** e = environ; *e != nullptr; ++e) put(*e);
+  for (const std::string& e : env) put(e);
   std::vector<char*> envp;
   for (std::string& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -1,0 +1,36 @@
+// libFuzzer target: the OpenIM callback parser and answer writer on arbitrary
+// bytes, for every friend command. Seeds: openim_corpus/.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "gateway/openim/codec.h"
+
+using namespace friendgate::gateway;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  static const char* const kCommands[] = {
+      "callbackBeforeAddFriendCommand",      "callbackAfterAddFriendCommand",
+      "callbackBeforeAddFriendAgreeCommand", "callbackAfterAddFriendAgreeCommand",
+      "callbackAfterDeleteFriendCommand",    "callbackBeforeImportFriendsCommand",
+      "callbackAfterImportFriendsCommand",   "callbackBeforeSetFriendRemarkCommand",
+      "callbackAfterSetFriendRemarkCommand", "callbackBeforeAddBlackCommand",
+      "callbackAfterRemoveBlackCommand"};
+  const openim::Command* command = openim::FindCommand(kCommands[data[0] % 11]);
+  const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  friendgate::v1::FriendshipEvent event;
+  if (!openim::ParseBody(*command, body, InputLimitSettings{}, &event).ok()) return 0;
+  friendgate::v1::Decision decision;
+  decision.set_verdict(friendgate::v1::VERDICT_REFUSE);
+  decision.mutable_mutation()->set_remark(event.relations(0).to_user());
+  for (const auto& relation : event.relations()) {
+    decision.mutable_mutation()->mutable_friend_user_ids()->add_user_ids(relation.to_user());
+  }
+  const auto answer = openim::RenderAnswer(*command, event, decision, 20001);
+  if (answer.body.empty() || answer.body.front() != '{' || answer.body.back() != '}') {
+    __builtin_trap();
+  }
+  return 0;
+}

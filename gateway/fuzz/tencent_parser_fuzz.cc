@@ -1,0 +1,35 @@
+// libFuzzer target: the Tencent callback parser and answer writer on
+// arbitrary bytes, for every command. Any crash, leak or sanitizer report is a
+// bug; a parse error is fine. Seeds: tencent_corpus/ (and tests/data/tencent).
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "gateway/tencent/codec.h"
+
+using namespace friendgate::gateway;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  // The first byte picks the command, the rest is the body.
+  static const char* const kCommands[] = {
+      "Sns.CallbackPrevFriendAdd", "Sns.CallbackPrevFriendResponse", "Sns.CallbackFriendAdd",
+      "Sns.CallbackFriendDelete",  "Sns.CallbackBlackListAdd",       "Sns.CallbackBlackListDelete"};
+  const tencent::Command* command = tencent::FindCommand(kCommands[data[0] % 6]);
+  const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  InputLimitSettings limits;
+  friendgate::v1::FriendshipEvent event;
+  if (!tencent::ParseBody(*command, body, limits, &event).ok()) return 0;
+  friendgate::v1::Decision decision;
+  decision.set_verdict(friendgate::v1::VERDICT_REFUSE);
+  for (int i = 0; i < event.relations_size(); i += 2) {
+    auto* t = decision.add_targets();
+    t->set_relation_index(i);
+    t->set_to_user(event.relations(i).to_user());
+    t->set_verdict(friendgate::v1::VERDICT_ALLOW);
+  }
+  const std::string answer = tencent::RenderBeforeAnswer(event, decision, 38001).body;
+  if (answer.empty() || answer.front() != '{' || answer.back() != '}') __builtin_trap();
+  return 0;
+}
