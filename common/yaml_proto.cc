@@ -3,11 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "common/files.h"
 #include "common/strings.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
@@ -303,12 +302,9 @@ absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_nam
 }
 
 absl::Status LoadYamlFileToProto(const std::string& path, google::protobuf::Message* message) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat(path, ": cannot open file"));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return absl::UnavailableError(StrCat(path, ": read error"));
-  return ParseYamlToProto(buf.str(), path, message);
+  absl::StatusOr<std::string> text = ReadFileToString(path, kMaxConfigBytes);
+  if (!text.ok()) return text.status();
+  return ParseYamlToProto(*text, path, message);
 }
 
 }  // namespace friendgate

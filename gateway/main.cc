@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "common/strings.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -122,6 +123,10 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock (gRPC's
+  // too) would run the deadlock detector under one process-wide lock: about
+  // 4% of the gateway's CPU under load (bench/RESULTS.md). Tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockShutdownSignals();
   log::SetComponent("gateway");
   Flags flags;

@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <cstring>
 #include <sstream>
 
 namespace friendgate::gateway {
@@ -14,6 +15,30 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 }
 
 }  // namespace
+
+template <typename Metric>
+template <typename Make>
+Metric& GatewayMetrics::SeriesCache<Metric>::Get(std::initializer_list<std::string_view> values,
+                                                 const Make& make) {
+  // The key: the values joined by a byte no label value contains here.
+  char key[256];
+  size_t size = 0;
+  for (std::string_view value : values) {
+    if (size + value.size() + 1 > sizeof(key)) return make();  // not cached; never here
+    std::memcpy(key + size, value.data(), value.size());
+    size += value.size();
+    key[size++] = '\x1f';
+  }
+  const absl::string_view k(key, size);
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (auto it = series_.find(k); it != series_.end()) return *it->second;
+  }
+  Metric& metric = make();
+  absl::MutexLock lock(&mu_);
+  series_.try_emplace(std::string(k), &metric);
+  return metric;
+}
 
 GatewayMetrics::GatewayMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -43,25 +68,36 @@ GatewayMetrics::GatewayMetrics()
 
 void GatewayMetrics::CountRequest(std::string_view vendor, std::string_view command,
                                   std::string_view result) {
-  requests_
-      .Add({{"vendor", std::string(vendor)},
-            {"command", std::string(command)},
-            {"result", std::string(result)}})
+  requests_cache_
+      .Get({vendor, command, result},
+           [&]() -> prometheus::Counter& {
+             return requests_.Add({{"vendor", std::string(vendor)},
+                                   {"command", std::string(command)},
+                                   {"result", std::string(result)}});
+           })
       .Increment();
 }
 
 void GatewayMetrics::CountFallback(std::string_view vendor, std::string_view command,
                                    std::string_view reason, std::string_view action) {
-  fallbacks_
-      .Add({{"vendor", std::string(vendor)},
-            {"command", std::string(command)},
-            {"reason", std::string(reason)},
-            {"action", std::string(action)}})
+  fallbacks_cache_
+      .Get({vendor, command, reason, action},
+           [&]() -> prometheus::Counter& {
+             return fallbacks_.Add({{"vendor", std::string(vendor)},
+                                    {"command", std::string(command)},
+                                    {"reason", std::string(reason)},
+                                    {"action", std::string(action)}});
+           })
       .Increment();
 }
 
 void GatewayMetrics::ObserveRequestSeconds(std::string_view vendor, double seconds) {
-  request_seconds_.Add({{"vendor", std::string(vendor)}}, LatencyBuckets()).Observe(seconds);
+  request_seconds_cache_
+      .Get({vendor},
+           [&]() -> prometheus::Histogram& {
+             return request_seconds_.Add({{"vendor", std::string(vendor)}}, LatencyBuckets());
+           })
+      .Observe(seconds);
 }
 
 void GatewayMetrics::ObservePolicySeconds(double seconds) { policy_seconds_.Observe(seconds); }

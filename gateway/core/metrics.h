@@ -7,9 +7,13 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 
 namespace friendgate::gateway {
 
@@ -36,12 +40,30 @@ class GatewayMetrics {
   std::string Render() const;
 
  private:
+  // The series of one family by their label values. Family::Add builds a
+  // label map (allocations) and takes the family's mutex on every call; this
+  // finds a series again under a shared lock without allocating. Series live
+  // as long as their family (they are never removed).
+  template <typename Metric>
+  class SeriesCache {
+   public:
+    template <typename Make>
+    Metric& Get(std::initializer_list<std::string_view> values, const Make& make);
+
+   private:
+    absl::Mutex mu_;
+    absl::flat_hash_map<std::string, Metric*> series_ ABSL_GUARDED_BY(mu_);
+  };
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& fallbacks_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Histogram& policy_seconds_;
   prometheus::Gauge& policy_healthy_;
+  SeriesCache<prometheus::Counter> requests_cache_;
+  SeriesCache<prometheus::Counter> fallbacks_cache_;
+  SeriesCache<prometheus::Histogram> request_seconds_cache_;
 };
 
 }  // namespace friendgate::gateway

@@ -1,12 +1,11 @@
 #include "gateway/core/settings.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/strings.h"
+#include "common/files.h"
 #include "common/yaml_proto.h"
 #include "gateway/core/config.pb.h"
 
@@ -15,6 +14,7 @@ namespace {
 
 using Getenv = std::function<std::optional<std::string>(const std::string&)>;
 
+constexpr size_t kMaxSecretBytes = 64 << 10;
 constexpr int32_t kTencentRefusalMin = 38000;
 constexpr int32_t kTencentRefusalMax = 39000;
 constexpr int32_t kOpenImRefusalMin = 20001;
@@ -59,12 +59,12 @@ absl::StatusOr<std::optional<std::string>> Builder::Secret(std::string_view key_
     return value;
   }
   if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Error(StrCat(key_prefix, "_file"), StrCat("cannot read ", file));
-    std::ostringstream buf;
-    buf << in.rdbuf();
+    absl::StatusOr<std::string> content = ReadFileToString(file, kMaxSecretBytes);
+    if (!content.ok()) {
+      return Error(StrCat(key_prefix, "_file"), ToStd(content.status().message()));
+    }
     // Secret files from Kubernetes or editors often end with a newline.
-    std::string value(absl::StripTrailingAsciiWhitespace(buf.str()));
+    std::string value(absl::StripTrailingAsciiWhitespace(*content));
     if (value.empty()) return Error(StrCat(key_prefix, "_file"), file + " is empty");
     return std::optional<std::string>(std::move(value));
   }
@@ -227,11 +227,9 @@ absl::StatusOr<GatewaySettings> ParseGatewaySettings(std::string_view yaml,
 }
 
 absl::StatusOr<GatewaySettings> LoadGatewaySettings(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat(path, ": cannot open file"));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return ParseGatewaySettings(buf.str(), path, [](const std::string& name) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  return ParseGatewaySettings(*text, path, [](const std::string& name) {
     const char* v = std::getenv(name.c_str());
     return v == nullptr ? std::nullopt : std::optional<std::string>(v);
   });

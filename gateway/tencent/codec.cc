@@ -18,6 +18,8 @@ using simdjson::dom::object;
 
 constexpr int32_t kRefusalMin = 38000;
 constexpr int32_t kRefusalMax = 39000;
+// 9999-12-31T23:59:59.999Z, the last instant google.protobuf.Timestamp holds.
+constexpr int64_t kMaxEventTimeMs = 253402300799999;
 
 constexpr std::array<Command, 6> kCommands = {{
     {"Sns.CallbackPrevFriendAdd", v1::EVENT_TYPE_FRIEND_REQUEST, v1::PHASE_BEFORE,
@@ -53,7 +55,8 @@ absl::Status ParseItem(const FieldReader& r, const Command& command, element val
       command.shape == Shape::kFriendResponse ? "ResponseFriendItem" : "FriendItem";
   object item;
   FG_RETURN_IF_ERROR(r.Object(value, StrCat(list, "[", index, "]"), &item));
-  for (auto [key, field] : item) {
+  for (auto [name, field] : item) {
+    const std::string_view key = name;  // lambdas cannot capture structured bindings (C++17)
     const auto path = [&] { return IndexedPath(list, index, key); };
     if (key == "To_Account") {
       FG_RETURN_IF_ERROR(r.UserId(field, path(), relation->mutable_to_user()));
@@ -87,7 +90,8 @@ absl::Status ParsePair(const FieldReader& r, const Command& command, element val
                        v1::Relation* relation) {
   object pair;
   FG_RETURN_IF_ERROR(r.Object(value, StrCat("PairList[", index, "]"), &pair));
-  for (auto [key, field] : pair) {
+  for (auto [name, field] : pair) {
+    const std::string_view key = name;  // lambdas cannot capture structured bindings (C++17)
     const auto path = [&] { return IndexedPath("PairList", index, key); };
     if (key == "From_Account") {
       FG_RETURN_IF_ERROR(r.UserId(field, path(), relation->mutable_from_user()));
@@ -146,7 +150,10 @@ absl::Status ParseBody(const Command& command, std::string_view body,
     } else if (key == "EventTime") {
       int64_t ms = 0;
       FG_RETURN_IF_ERROR(r.Int64(value, key, &ms));
-      if (ms < 0) return absl::InvalidArgumentError("EventTime must not be negative");
+      // google.protobuf.Timestamp ends at 9999-12-31; TimeUtil aborts beyond it.
+      if (ms < 0 || ms > kMaxEventTimeMs) {
+        return absl::InvalidArgumentError("EventTime is not a time in milliseconds since 1970");
+      }
       *event->mutable_event_time() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
     } else if (key == list_key) {
       array items;

@@ -1,77 +1,101 @@
-// friendgate-policy: the gRPC policy service. Wiring only: flags, rules,
-// server, signals.
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
+// friendgate-policy: the gRPC policy service. Wiring only: flags, the
+// assembled server (policy_server.h), signals.
 
 #include <csignal>
 #include <iostream>
 
-#include "common/strings.h"
-#include "absl/time/clock.h"
+#include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "common/cli.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/signals.h"
-#include "services/policy/policy_service.h"
-#include "services/policy/rules_loader.h"
+#include "common/strings.h"
+#include "services/commands/component.h"
+#include "services/commands/mutual_delete_observer.h"
+#include "services/policy/policy_server.h"
 
 namespace {
 
 struct Flags {
   std::string grpc_listen = "127.0.0.1:50051";
   std::string rules;
+  std::string metrics_listen;
+  std::string decision_log = "stderr";
+  std::string decision_log_salt_file;
+  std::string state_file;
+  int64_t rules_poll_ms = 1000;
+  int64_t recent_decisions = 256;
   std::string log_level = "info";
   int64_t drain_timeout_ms = 5000;
+  std::string commands_config;
 };
 
 int Run(const Flags& flags) {
   using namespace friendgate;
-  auto engine = policy::LoadRules(flags.rules);
-  if (!engine.ok()) {
-    std::cerr << "friendgate-policy: " << engine.status().message() << "\n";
+  policy::PolicyServer::Options options;
+  options.grpc_listen = flags.grpc_listen;
+  options.rules_path = flags.rules;
+  options.metrics_listen = flags.metrics_listen;
+  options.decision_log = flags.decision_log;
+  options.state_file = flags.state_file;
+  options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
+  options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
+  if (!flags.decision_log_salt_file.empty()) {
+    absl::StatusOr<std::string> salt = ReadFileToString(flags.decision_log_salt_file, 4096);
+    if (salt.ok()) {
+      options.decision_log_salt = std::string(absl::StripTrailingAsciiWhitespace(*salt));
+    }
+    if (!salt.ok() || options.decision_log_salt.empty()) {
+      std::cerr << "friendgate-policy: --decision-log-salt-file: cannot read a non-empty salt\n";
+      return 1;
+    }
+  }
+  // Declared before the server, so they are destroyed after it has stopped.
+  std::unique_ptr<commands::CommandsComponent> commands_component;
+  std::unique_ptr<commands::MutualDeleteObserver> mutual_delete;
+  if (!flags.commands_config.empty()) {
+    auto created = commands::CommandsComponent::Create(flags.commands_config);
+    if (!created.ok()) {
+      std::cerr << "friendgate-policy: " << created.status().message() << "\n";
+      return 1;
+    }
+    commands_component = std::move(*created);
+    mutual_delete =
+        std::make_unique<commands::MutualDeleteObserver>(&commands_component->mutual_delete());
+    options.observers.push_back(mutual_delete.get());
+    options.services.push_back(&commands_component->service());
+  }
+  auto server = policy::PolicyServer::Start(std::move(options));
+  if (!server.ok()) {
+    std::cerr << "friendgate-policy: " << server.status().message() << "\n";
     return 1;
   }
+  const policy::RulesManager::Status rules = (*server)->rules().GetStatus();
   log::Info("rules loaded", {{"path", flags.rules},
-                             {"rules", static_cast<int64_t>((*engine)->rule_count())}});
-
-  policy::PolicyServiceImpl service(*engine);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(flags.grpc_listen, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::cerr << "friendgate-policy: cannot listen on " << flags.grpc_listen << "\n";
-    return 1;
-  }
+                             {"version", rules.version},
+                             {"rules", static_cast<int64_t>(rules.rule_count)}});
   const std::string host = flags.grpc_listen.substr(0, flags.grpc_listen.rfind(':'));
-  log::Info("listening", {{"grpc", StrCat(host, ":", port)},
-                          {"version", FRIENDGATE_VERSION}});
+  if ((*server)->metrics_port() > 0) {
+    const std::string mhost = flags.metrics_listen.substr(0, flags.metrics_listen.rfind(':'));
+    log::Info("listening", {{"grpc", StrCat(host, ":", (*server)->grpc_port())},
+                            {"metrics", StrCat(mhost, ":", (*server)->metrics_port())},
+                            {"version", FRIENDGATE_VERSION}});
+  } else {
+    log::Info("listening", {{"grpc", StrCat(host, ":", (*server)->grpc_port())},
+                            {"version", FRIENDGATE_VERSION}});
+  }
 
   for (;;) {
     const int sig = WaitForSignal();
     if (sig == SIGHUP) {
-      auto reloaded = policy::LoadRules(flags.rules);
-      if (reloaded.ok()) {
-        service.SetEngine(*reloaded);
-        log::Info("rules reloaded", {{"rules", static_cast<int64_t>((*reloaded)->rule_count())}});
-      } else {
-        log::Error("rules reload refused; keeping the old rules",
-                   {{"error", std::string(reloaded.status().message())}});
-      }
+      (*server)->Reload();
       continue;
     }
     log::Info("draining", {{"signal", sig}, {"drain_timeout_ms", flags.drain_timeout_ms}});
     break;
   }
-  // NOT_SERVING first, so the gateway's readiness flips before we stop.
-  server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(flags.drain_timeout_ms));
-  server->Wait();
+  (*server)->Drain(absl::Milliseconds(flags.drain_timeout_ms));
   log::Info("stopped");
   return 0;
 }
@@ -79,24 +103,50 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built with mutex deadlock detection on: it costs a
+  // graph update on every lock, on the decision path. Tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   friendgate::BlockShutdownSignals();
   friendgate::log::SetComponent("policy");
   Flags flags;
-  friendgate::FlagSet cli("friendgate-policy",
-                          "The friendgate policy service: decides friendship events over gRPC\n"
-                          "(friendgate.v1.PolicyService, grpc.health.v1.Health, reflection).\n"
-                          "SIGHUP reloads the rules file; SIGTERM/SIGINT drain and exit 0.");
+  friendgate::FlagSet cli(
+      "friendgate-policy",
+      "The friendgate policy service: decides friendship events over gRPC\n"
+      "(friendgate.v1.PolicyService, friendgate.v1.PolicyAdmin, grpc.health.v1.Health,\n"
+      "reflection). The rules file is watched; SIGHUP also reloads it (and reopens the\n"
+      "decision log file); SIGTERM/SIGINT drain and exit 0.");
   cli.AddString("grpc-listen", &flags.grpc_listen,
                 "Address for gRPC, host:port (port 0 picks a free port, logged at start).");
   cli.AddString("rules", &flags.rules, "Path of the rules file (YAML, docs/rules.md).",
                 /*required=*/true);
+  cli.AddString("metrics-listen", &flags.metrics_listen,
+                "Address for Prometheus /metrics over HTTP, host:port (port 0: a free port,\n"
+                "logged as \"metrics\"). Empty: no metrics endpoint.");
+  cli.AddString("decision-log", &flags.decision_log,
+                "Where the decision log (one JSON line per decision) goes: stderr, off, or a\n"
+                "file path (appended to).");
+  cli.AddString("decision-log-salt-file", &flags.decision_log_salt_file,
+                "File holding a secret salt: when set, the decision log writes user ids as\n"
+                "SHA-256(salt + id), first 16 hex characters.");
+  cli.AddString("state-file", &flags.state_file,
+                "File keeping run-time blocklist/exempt entries across restarts. Empty: none.");
+  cli.AddInt("rules-poll-ms", &flags.rules_poll_ms,
+             "How often the rules file (and its users files) are checked for changes; 0: never.");
+  cli.AddInt("recent-decisions", &flags.recent_decisions,
+             "How many recent decisions PolicyAdmin.ListRecentDecisions can return.");
+  cli.AddString("commands-config", &flags.commands_config,
+                "Path of the outbound-commands config (YAML, docs/commands.md): serves "
+                "friendgate.v1.FriendshipCommands and mutual-delete enforcement. Optional.");
   cli.AddString("log-level", &flags.log_level, "debug, info, warn or error.");
   cli.AddInt("drain-timeout-ms", &flags.drain_timeout_ms,
              "On SIGTERM, how long in-flight calls may take before they are cancelled.");
   switch (cli.Parse(argc, argv)) {
-    case friendgate::FlagSet::Outcome::kExitSuccess: return 0;
-    case friendgate::FlagSet::Outcome::kExitUsage: return 2;
-    case friendgate::FlagSet::Outcome::kRun: break;
+    case friendgate::FlagSet::Outcome::kExitSuccess:
+      return 0;
+    case friendgate::FlagSet::Outcome::kExitUsage:
+      return 2;
+    case friendgate::FlagSet::Outcome::kRun:
+      break;
   }
   friendgate::log::Level level;
   if (!friendgate::log::ParseLevel(flags.log_level, &level)) {

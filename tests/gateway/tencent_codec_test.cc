@@ -132,7 +132,12 @@ TEST(TencentParseTest, BadInputIsNamed) {
   EXPECT_THAT(ErrorOf(del, R"({"EventTime":"soon","PairList":[{"From_Account":"a","To_Account":"b"}]})"),
               HasSubstr("EventTime must be an integer"));
   EXPECT_THAT(ErrorOf(del, R"({"EventTime":-5,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
-              HasSubstr("must not be negative"));
+              HasSubstr("not a time in milliseconds"));
+  // Found by the fuzzer: beyond year 9999 protobuf's TimeUtil aborted the process.
+  EXPECT_THAT(ErrorOf(del, R"({"EventTime":16744073709551615,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+              HasSubstr("not a time in milliseconds"));
+  EXPECT_EQ(ErrorOf(del, R"({"EventTime":253402300799999,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+            "OK");
   EXPECT_THAT(ErrorOf("Sns.CallbackPrevFriendAdd", R"({"FriendItem":[{"To_Account":"b"}]})"),
               HasSubstr("From_Account is required"));
   EXPECT_THAT(ErrorOf("Sns.CallbackPrevFriendAdd", R"({"From_Account":"a","FriendItem":[{"Remark":"r"}]})"),

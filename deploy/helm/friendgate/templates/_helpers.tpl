@@ -1,0 +1,117 @@
+{{/* Names. Component suffixes are at most "-policy-headless" (16), so the base is cut to 47. */}}
+{{- define "friendgate.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "friendgate.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 47 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 47 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 47 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "friendgate.gateway.fullname" -}}{{ include "friendgate.fullname" . }}-gateway{{- end -}}
+{{- define "friendgate.policy.fullname" -}}{{ include "friendgate.fullname" . }}-policy{{- end -}}
+{{- define "friendgate.policy.headless" -}}{{ include "friendgate.fullname" . }}-policy-headless{{- end -}}
+
+{{- define "friendgate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "friendgate.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "friendgate.secretName" -}}
+{{- default (printf "%s-secrets" (include "friendgate.fullname" .)) .Values.secret.existingSecret -}}
+{{- end -}}
+
+{{/* True ("true") when the gateway mounts a Secret. */}}
+{{- define "friendgate.hasSecret" -}}
+{{- if or .Values.secret.existingSecret .Values.secret.data -}}true{{- end -}}
+{{- end -}}
+
+{{- define "friendgate.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "friendgate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: friendgate
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "ctx" $ "component" "gateway"). */}}
+{{- define "friendgate.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "friendgate.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "friendgate.componentLabels" -}}
+{{ include "friendgate.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Image reference from an image block: (dict "ctx" $ "image" .Values.gateway.image). */}}
+{{- define "friendgate.image" -}}
+{{- $tag := default .ctx.Chart.AppVersion .image.tag -}}
+{{- $repo := .image.repository -}}
+{{- if .image.registry -}}{{- $repo = printf "%s/%s" .image.registry .image.repository -}}{{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repo .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* host:port for a listen flag; IPv6 hosts get brackets. (dict "host" .. "port" ..) */}}
+{{- define "friendgate.listen" -}}
+{{- if contains ":" .host -}}[{{ .host }}]:{{ .port }}{{- else -}}{{ .host }}:{{ .port }}{{- end -}}
+{{- end -}}
+
+{{/* Whole seconds from milliseconds, rounded up. */}}
+{{- define "friendgate.ceilSeconds" -}}
+{{- div (add (int .) 999) 1000 -}}
+{{- end -}}
+
+{{- define "friendgate.gateway.drainMs" -}}
+{{- $http := .Values.gateway.config.http | default dict -}}
+{{- $http.drain_timeout_ms | default 10000 | int -}}
+{{- end -}}
+
+{{/* Grace period: preStop sleep + drain + 5 s of margin for exit, or the value given
+     (which must then exceed preStop sleep + drain). (dict "given" .. "drainMs" .. "sleep" .. "what" ..) */}}
+{{- define "friendgate.grace" -}}
+{{- $need := add (int .sleep) (include "friendgate.ceilSeconds" .drainMs | int) -}}
+{{- if kindIs "invalid" .given -}}
+{{- add $need 5 -}}
+{{- else -}}
+{{- if le (int .given) $need -}}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%d) must be longer than preStopSleepSeconds + drain time (%d s)" .what (int .given) $need) -}}
+{{- end -}}
+{{- int .given -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The paths a vendor calls: tencent.path when apps are configured, every OpenIM path_prefix. */}}
+{{- define "friendgate.callbackPaths" -}}
+{{- $cfg := .Values.gateway.config -}}
+{{- $paths := list -}}
+{{- $tencent := $cfg.tencent | default dict -}}
+{{- if $tencent.apps -}}
+{{- $paths = append $paths (dict "path" ($tencent.path | default "/tencent/callback") "type" "Exact" "vendor" "tencent") -}}
+{{- end -}}
+{{- range $cfg.openim | default list -}}
+{{- $paths = append $paths (dict "path" (.path_prefix | default "/openim") "type" "Prefix" "vendor" "openim" "name" (.name | default "openim") "basicAuth" (and .basic_auth true)) -}}
+{{- end -}}
+{{- toJson $paths -}}
+{{- end -}}

@@ -1,0 +1,55 @@
+#ifndef FRIENDGATE_SERVICES_POLICY_ADMIN_SERVICE_H_
+#define FRIENDGATE_SERVICES_POLICY_ADMIN_SERVICE_H_
+
+#include "friendgate/v1/policy_admin.grpc.pb.h"
+#include "services/policy/clock.h"
+#include "services/policy/recent_decisions.h"
+#include "services/policy/rules_manager.h"
+#include "services/policy/store.h"
+#include "services/policy/watch_hub.h"
+
+namespace friendgate::policy {
+
+// friendgate.v1.PolicyAdmin on the callback API. Unary calls are short and
+// run inline; WatchEvents is a WatchHub stream.
+class PolicyAdminImpl final : public v1::PolicyAdmin::CallbackService {
+ public:
+  PolicyAdminImpl(RulesManager* rules, PolicyStore* store, RecentDecisions* recent, WatchHub* hub,
+                  const Clock* clock)
+      : rules_(rules), store_(store), recent_(recent), hub_(hub), clock_(clock) {}
+
+  grpc::ServerUnaryReactor* GetRules(grpc::CallbackServerContext* context,
+                                     const v1::GetRulesRequest* request,
+                                     v1::GetRulesResponse* response) override;
+  grpc::ServerUnaryReactor* ReloadRules(grpc::CallbackServerContext* context,
+                                        const v1::ReloadRulesRequest* request,
+                                        v1::ReloadRulesResponse* response) override;
+  grpc::ServerUnaryReactor* AddListEntry(grpc::CallbackServerContext* context,
+                                         const v1::AddListEntryRequest* request,
+                                         v1::AddListEntryResponse* response) override;
+  grpc::ServerUnaryReactor* RemoveListEntry(grpc::CallbackServerContext* context,
+                                            const v1::RemoveListEntryRequest* request,
+                                            v1::RemoveListEntryResponse* response) override;
+  grpc::ServerUnaryReactor* ListListEntries(grpc::CallbackServerContext* context,
+                                            const v1::ListListEntriesRequest* request,
+                                            v1::ListListEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCounter(grpc::CallbackServerContext* context,
+                                       const v1::GetCounterRequest* request,
+                                       v1::GetCounterResponse* response) override;
+  grpc::ServerUnaryReactor* ListRecentDecisions(grpc::CallbackServerContext* context,
+                                                const v1::ListRecentDecisionsRequest* request,
+                                                v1::ListRecentDecisionsResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
+      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+
+ private:
+  RulesManager* rules_;
+  PolicyStore* store_;
+  RecentDecisions* recent_;
+  WatchHub* hub_;
+  const Clock* clock_;
+};
+
+}  // namespace friendgate::policy
+
+#endif  // FRIENDGATE_SERVICES_POLICY_ADMIN_SERVICE_H_

@@ -1,0 +1,105 @@
+#include "services/policy/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace friendgate::policy {
+namespace {
+
+std::string Lower(std::string s, std::string_view prefix) {
+  if (s.compare(0, prefix.size(), prefix.data(), prefix.size()) == 0) s.erase(0, prefix.size());
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  return {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 0.025, 0.1};
+}
+
+}  // namespace
+
+PolicyMetrics::PolicyMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      decisions_(prometheus::BuildCounter()
+                     .Name("friendgate_policy_decisions_total")
+                     .Help("Decisions by event type, phase and verdict.")
+                     .Register(*registry_)),
+      rule_matches_(
+          prometheus::BuildCounter()
+              .Name("friendgate_policy_rule_matches_total")
+              .Help("Relations each rule matched (enforced, dry-run, exemptions and masks).")
+              .Register(*registry_)),
+      decide_seconds_(prometheus::BuildHistogram()
+                          .Name("friendgate_policy_decide_seconds")
+                          .Help("Time to decide one event (rules, state, log).")
+                          .Register(*registry_)
+                          .Add({}, LatencyBuckets())),
+      reloads_(prometheus::BuildCounter()
+                   .Name("friendgate_policy_rules_reloads_total")
+                   .Help("Rules reload attempts by result (ok, refused).")
+                   .Register(*registry_)),
+      reloads_ok_(reloads_.Add({{"result", "ok"}})),
+      reloads_failed_(reloads_.Add({{"result", "refused"}})),
+      rules_active_(prometheus::BuildGauge()
+                        .Name("friendgate_policy_rules_active")
+                        .Help("Rules in the active rule set.")
+                        .Register(*registry_)
+                        .Add({})),
+      watchers_(prometheus::BuildGauge()
+                    .Name("friendgate_policy_watchers")
+                    .Help("Open WatchEvents streams.")
+                    .Register(*registry_)
+                    .Add({})),
+      watch_dropped_(prometheus::BuildCounter()
+                         .Name("friendgate_policy_watch_dropped_total")
+                         .Help("Events dropped for WatchEvents streams that read too slowly.")
+                         .Register(*registry_)
+                         .Add({})),
+      store_errors_(prometheus::BuildCounter()
+                        .Name("friendgate_policy_store_errors_total")
+                        .Help("State store calls that failed during decisions (rule skipped).")
+                        .Register(*registry_)
+                        .Add({})) {
+  for (int t = 0; t < kTypes; ++t) {
+    if (!v1::EventType_IsValid(t) || t == 0) continue;
+    for (int p = 1; p < kPhases; ++p) {
+      for (int v = 1; v < kVerdicts; ++v) {
+        by_outcome_[(t * kPhases + p) * kVerdicts + v] = &decisions_.Add(
+            {{"event_type",
+              Lower(v1::EventType_Name(static_cast<v1::EventType>(t)), "EVENT_TYPE_")},
+             {"phase", Lower(v1::Phase_Name(static_cast<v1::Phase>(p)), "PHASE_")},
+             {"verdict", Lower(v1::Verdict_Name(static_cast<v1::Verdict>(v)), "VERDICT_")}});
+      }
+    }
+  }
+}
+
+void PolicyMetrics::ObserveDecision(const v1::FriendshipEvent& event, const v1::Decision& decision,
+                                    absl::Duration latency, int store_errors) {
+  const int t = event.type(), p = event.phase(), v = decision.verdict();
+  if (t > 0 && t < kTypes && p > 0 && p < kPhases && v > 0 && v < kVerdicts) {
+    if (prometheus::Counter* c = by_outcome_[(t * kPhases + p) * kVerdicts + v]) c->Increment();
+  }
+  decide_seconds_.Observe(absl::ToDoubleSeconds(latency));
+  if (store_errors > 0) store_errors_.Increment(store_errors);
+  if (decision.matched_rule_ids_size() == 0) return;
+  for (const v1::TargetVerdict& target : decision.targets()) {
+    for (const std::string& id : target.rule_ids()) rule_matches_.Add({{"rule", id}}).Increment();
+  }
+}
+
+void PolicyMetrics::CountReload(bool ok) { (ok ? reloads_ok_ : reloads_failed_).Increment(); }
+void PolicyMetrics::SetRulesActive(size_t rules) { rules_active_.Set(static_cast<double>(rules)); }
+void PolicyMetrics::SetWatchers(size_t watchers) { watchers_.Set(static_cast<double>(watchers)); }
+void PolicyMetrics::CountWatchDropped(uint64_t n) {
+  watch_dropped_.Increment(static_cast<double>(n));
+}
+
+std::string PolicyMetrics::Render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace friendgate::policy

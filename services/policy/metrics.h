@@ -1,0 +1,59 @@
+#ifndef FRIENDGATE_SERVICES_POLICY_METRICS_H_
+#define FRIENDGATE_SERVICES_POLICY_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "friendgate/v1/decision.pb.h"
+#include "friendgate/v1/event.pb.h"
+
+namespace friendgate::policy {
+
+// The policy service's Prometheus metrics. Labels come from fixed sets
+// (event types, phases, verdicts) or from the rules file (rule ids), never
+// from request data.
+class PolicyMetrics {
+ public:
+  PolicyMetrics();
+
+  void ObserveDecision(const v1::FriendshipEvent& event, const v1::Decision& decision,
+                       absl::Duration latency, int store_errors);
+  void CountReload(bool ok);
+  void SetRulesActive(size_t rules);
+  void SetWatchers(size_t watchers);
+  void CountWatchDropped(uint64_t n);
+
+  // The Prometheus text exposition format.
+  std::string Render() const;
+
+ private:
+  static constexpr int kTypes = 16;
+  static constexpr int kPhases = 3;
+  static constexpr int kVerdicts = 3;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Counter>& rule_matches_;
+  prometheus::Histogram& decide_seconds_;
+  prometheus::Family<prometheus::Counter>& reloads_;
+  prometheus::Counter& reloads_ok_;
+  prometheus::Counter& reloads_failed_;
+  prometheus::Gauge& rules_active_;
+  prometheus::Gauge& watchers_;
+  prometheus::Counter& watch_dropped_;
+  prometheus::Counter& store_errors_;
+  // Cached series: Family::Add takes a lock and hashes labels.
+  std::array<prometheus::Counter*, kTypes * kPhases * kVerdicts> by_outcome_{};
+};
+
+}  // namespace friendgate::policy
+
+#endif  // FRIENDGATE_SERVICES_POLICY_METRICS_H_

@@ -1,0 +1,23 @@
+#include "services/policy/policy_decider.h"
+
+#include <chrono>
+
+#include "common/ids.h"
+
+namespace friendgate::policy {
+
+v1::Decision PolicyDecider::Decide(const v1::FriendshipEvent& event) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::shared_ptr<const RuleEngine> engine = rules_->engine();
+  DecideContext context{store_, clock_->Now()};
+  v1::Decision decision = engine->Decide(event, context);
+  decision.set_decision_id(NewId());
+  const absl::Duration latency = absl::FromChrono(std::chrono::steady_clock::now() - start);
+  if (metrics_ != nullptr)
+    metrics_->ObserveDecision(event, decision, latency, context.store_errors);
+  if (log_ != nullptr) log_->Write(event, decision, latency);
+  for (DecisionObserver* observer : observers_) observer->OnDecided(event, decision);
+  return decision;
+}
+
+}  // namespace friendgate::policy

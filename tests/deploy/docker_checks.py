@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Checks deploy/docker/Dockerfile without a Docker engine (none runs here).
+
+For each runtime target (gateway, policy):
+  * it starts FROM debian:bookworm-slim (the distribution CI builds on, so the Debian
+    package names and library versions are the ones the binaries were linked against);
+  * its apt package list is exactly the packages that provide the shared libraries the
+    built binary needs (readelf NEEDED -> dpkg -S on this Debian 12 machine), minus those
+    already in the base image: a missing one would fail at start, an extra one is bloat;
+  * it copies the binary to the path the Helm chart runs (the chart's container command)
+    and uses it as ENTRYPOINT;
+  * it runs as a numeric non-root USER equal to the chart's runAsUser;
+and no stage has a HEALTHCHECK (Kubernetes probes do that).
+
+Usage: docker_checks.py --source-dir DIR --gateway BIN --policy BIN
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+# In debian:bookworm-slim already (Essential / required by apt).
+BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
+BINARIES = {"gateway": "friendgate-gateway", "policy": "friendgate-policy"}
+
+
+def stages(dockerfile_text):
+    """{stage name: [(instruction, argument text)]}, with line continuations joined."""
+    text = re.sub(r"\\\n", " ", dockerfile_text)
+    args = {}
+    result, current = {}, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        instruction, _, rest = line.partition(" ")
+        instruction = instruction.upper()
+        if instruction == "ARG" and current is None:
+            name, _, default = rest.partition("=")
+            args[name.strip()] = default.strip()
+            continue
+        if instruction == "FROM":
+            m = re.fullmatch(r"(\S+)\s+AS\s+(\S+)", rest.strip(), re.IGNORECASE)
+            image = re.sub(r"\$\{(\w+)\}", lambda v: args.get(v.group(1), ""), m.group(1))
+            current = m.group(2)
+            result[current] = [("FROM", image)]
+            continue
+        result[current].append((instruction, rest.strip()))
+    return result
+
+
+def needed_packages(binary):
+    out = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True)
+    libs = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", out.stdout)
+    triplet = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    packages = {}
+    for lib in libs:
+        owners = subprocess.run(["dpkg", "-S", "*/" + lib], capture_output=True, text=True)
+        # Only this architecture's copy (not lib32*/libx32* multilib packages).
+        names = sorted({line.split(":")[0] for line in owners.stdout.splitlines()
+                        if line.endswith("/%s/%s" % (triplet, lib))})
+        if not names:
+            raise SystemExit("no Debian package provides %s (needed by %s)" % (lib, binary))
+        packages[lib] = names[0]
+    return packages
+
+
+def apt_packages(stage):
+    for instruction, rest in stage:
+        if instruction == "RUN" and "apt-get install" in rest:
+            after = rest.split("apt-get install", 1)[1].split("&&")[0]
+            return {w for w in after.split() if not w.startswith("-")}
+    return set()
+
+
+def chart_defaults(source_dir):
+    with open(os.path.join(source_dir, "deploy", "helm", "friendgate", "values.yaml")) as f:
+        return yaml.safe_load(f)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--gateway", required=True)
+    ap.add_argument("--policy", required=True)
+    args = ap.parse_args()
+    built = {"gateway": args.gateway, "policy": args.policy}
+    with open(os.path.join(args.source_dir, "deploy", "docker", "Dockerfile")) as f:
+        text = f.read()
+    all_stages = stages(text)
+    values = chart_defaults(args.source_dir)
+    failures = []
+
+    def expect(condition, message):
+        if not condition:
+            failures.append(message)
+
+    expect("HEALTHCHECK" not in [i for s in all_stages.values() for i, _ in s],
+           "a stage has a HEALTHCHECK")
+    expect("build" in all_stages, "no build stage")
+    build = all_stages.get("build", [])
+    build_runs = " ".join(r for i, r in build if i == "RUN")
+    expect("scripts/install-deps" in build_runs and "--preset release" in build_runs,
+           "the build stage must use scripts/install-deps and the release preset")
+    for target, binary in BINARIES.items():
+        stage = all_stages.get(target)
+        if stage is None:
+            failures.append("no %s stage" % target)
+            continue
+        expect(stage[0][1] == "debian:bookworm-slim",
+               "%s: FROM %s, not debian:bookworm-slim" % (target, stage[0][1]))
+        need = needed_packages(built[target])
+        want = set(need.values()) - BASE_IMAGE_PACKAGES
+        have = apt_packages(stage)
+        expect(not (want - have), "%s: runtime packages missing: %s (libraries: %s)" % (
+            target, sorted(want - have), sorted(l for l, p in need.items() if p in want - have)))
+        expect(not (have - want), "%s: packages no library of %s needs: %s"
+               % (target, binary, sorted(have - want)))
+        path = "/usr/local/bin/" + binary
+        copies = [r for i, r in stage if i == "COPY"]
+        expect(any(r.startswith("--from=build ") and r.split()[-1] == path for r in copies),
+               "%s: the binary is not copied to %s" % (target, path))
+        entry = [r for i, r in stage if i == "ENTRYPOINT"]
+        expect(entry == ['["%s"]' % path], "%s: ENTRYPOINT %s, want [\"%s\"]" % (target, entry, path))
+        users = [r for i, r in stage if i == "USER"]
+        chart_user = values[target]["containerSecurityContext"]["runAsUser"]
+        chart_group = values[target]["containerSecurityContext"]["runAsGroup"]
+        expect(users == ["%d:%d" % (chart_user, chart_group)],
+               "%s: USER %s, want the chart's %d:%d (numeric, non-root)"
+               % (target, users, chart_user, chart_group))
+        expect(chart_user != 0, "%s: the chart runs as root" % target)
+        print("%s: FROM %s, packages %s, %s as %s" % (target, stage[0][1], sorted(have), path,
+                                                     users))
+    for f in failures:
+        print("FAIL: " + f)
+    print("docker: %s" % ("FAILED" if failures else "ok"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
