@@ -16,10 +16,11 @@ std::string_view FallbackReason(const absl::Status& status) {
 }  // namespace
 
 DecideResult Decider::Decide(const v1::FriendshipEvent& event, std::string_view vendor_label,
-                             std::string_view command_label, absl::Time deadline,
-                             const FailurePolicy& failure) {
+                             std::string_view command_label, absl::Time received,
+                             absl::Duration answer_budget, const FailurePolicy& failure) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<v1::Decision> decision = client_->Decide(event, deadline);
+  absl::StatusOr<v1::Decision> decision =
+      client_->Decide(event, received + answer_budget - kAnswerMargin);
   if (decision.ok()) {
     metrics_->ObservePolicySeconds(absl::ToDoubleSeconds(absl::Now() - start));
     return DecideResult{*std::move(decision), false};

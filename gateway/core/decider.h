@@ -26,10 +26,15 @@ class Decider {
  public:
   Decider(PolicyClient* client, GatewayMetrics* metrics) : client_(client), metrics_(metrics) {}
 
-  // `command_label` must come from a fixed set (metrics label).
+  // Asks about `event`, read at `received`, so that the vendor can be
+  // answered within `answer_budget`: the policy call gets the budget less
+  // kAnswerMargin. `command_label` must come from a fixed set (metrics label).
   DecideResult Decide(const v1::FriendshipEvent& event, std::string_view vendor_label,
-                      std::string_view command_label, absl::Time deadline,
-                      const FailurePolicy& failure);
+                      std::string_view command_label, absl::Time received,
+                      absl::Duration answer_budget, const FailurePolicy& failure);
+
+  // Kept free at the end of the answer budget to write the answer.
+  static constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
 
  private:
   PolicyClient* client_;

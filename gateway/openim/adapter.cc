@@ -11,7 +11,6 @@ namespace friendgate::gateway::openim {
 namespace {
 
 constexpr std::string_view kVendor = "openim";
-constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
 
 }  // namespace
 
@@ -85,8 +84,7 @@ HttpAnswer OpenImAdapter::Handle(const httplib::Request& request) {
   if (event.trace_id().size() > limits_.max_text_bytes) event.mutable_trace_id()->resize(0);
 
   const DecideResult result =
-      decider_->Decide(event, kVendor, label, received + settings_.answer_budget - kAnswerMargin,
-                       settings_.failure);
+      decider_->Decide(event, kVendor, label, received, settings_.answer_budget, settings_.failure);
   Answer answer = RenderAnswer(*command, event, result.decision, settings_.default_refusal_code);
   metrics_->CountRequest(
       kVendor, label,

@@ -11,8 +11,6 @@ namespace friendgate::gateway::tencent {
 namespace {
 
 constexpr std::string_view kVendor = "tencent";
-// Kept free at the end of the budget to write the answer.
-constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
 
 }  // namespace
 
@@ -82,8 +80,7 @@ HttpAnswer TencentAdapter::Handle(const httplib::Request& request) {
   event.set_platform(request.get_param_value("OptPlatform"));
 
   const DecideResult result =
-      decider_->Decide(event, kVendor, label, received + settings_.answer_budget - kAnswerMargin,
-                       settings_.failure);
+      decider_->Decide(event, kVendor, label, received, settings_.answer_budget, settings_.failure);
   HttpAnswer answer;
   std::string_view outcome = "ok";
   if (command->phase == v1::PHASE_BEFORE) {
