@@ -69,8 +69,13 @@ void MutualDeleteEnforcer::OnDecided(const v1::FriendshipEvent& event,
     if (from.empty() || to.empty() || from == to || directions.count({to, from}) > 0) continue;
     const std::string key = PairKey(event.tenant(), from, to);
     if (!Remember(key)) {
-      absl::MutexLock lock(&mu_);
-      ++stats_.deduplicated;
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.deduplicated;
+      }
+      // A resent callback, or the echo of our own reverse delete.
+      log::Info("mutual delete skipped: pair handled recently",
+                {{"tenant", event.tenant()}, {"event_id", event.event_id()}});
       continue;
     }
     const bool queued =

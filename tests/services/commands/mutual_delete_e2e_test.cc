@@ -10,7 +10,9 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
 
 #include "common/json_writer.h"
 #include "common/strings.h"
@@ -86,8 +88,9 @@ tencent:
   auto policy = policy::PolicyServer::Start(policy_options);
   ASSERT_TRUE(policy.ok()) << policy.status();
 
-  // FriendshipCommands on a server of its own here: PolicyServer has no hook
-  // for extra services yet (the policy main will register it on its builder).
+  // FriendshipCommands on a server of its own, so this test can read the
+  // enforcer's counters in-process; the next test serves it from the real
+  // friendgate-policy binary, on the policy port.
   grpc::ServerBuilder builder;
   int commands_port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &commands_port);
@@ -163,6 +166,81 @@ tencent:
   gateway.reset();
   commands_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*policy)->Drain(absl::Seconds(2));
+}
+
+// The same flow as operators deploy it: both real binaries, friendgate-policy
+// started with --commands-config, FriendshipCommands served on the policy
+// port, Tencent played by the emulator.
+TEST(MutualDeleteEndToEnd, ThroughTheRealPolicyBinaryWithCommandsConfig) {
+  friendgate::testing::TencentEmulatorOptions emulator_options;
+  emulator_options.secret_key = kKey;
+  friendgate::testing::TencentEmulator tencent(emulator_options);
+  tencent.graph().AddMutual("carol", "dave");
+
+  const std::string config_path = ::testing::TempDir() + "/commands_e2e.yaml";
+  std::ofstream(config_path) << StrCat(R"(
+tencent:
+  - sdk_app_id: 1400000000
+    admin_identifier: administrator
+    secret_key: {env: FG_E2E_TENCENT_KEY}
+    base_url: )",
+                                       tencent.base_url(), R"(
+    mutual_delete: true
+)");
+  setenv("FG_E2E_TENCENT_KEY", kKey, 1);  // inherited by the child process
+  int policy_port = 0;
+  auto policy = friendgate::testing::StartPolicy(
+      friendgate::testing::SourcePath("examples/rules.yaml"), &policy_port,
+      {"--commands-config=" + config_path, "--decision-log=off"});
+  ASSERT_NE(policy, nullptr);
+  int http_port = 0;
+  auto gateway = friendgate::testing::StartGateway(
+      friendgate::testing::SourcePath("examples/gateway.yaml"), StrCat("127.0.0.1:", policy_port),
+      &http_port,
+      {StrCat("FRIENDGATE_TENCENT_TOKEN_1400000001=", friendgate::testing::kExampleTencentToken)});
+  ASSERT_NE(gateway, nullptr);
+  ASSERT_TRUE(friendgate::testing::WaitForHttpStatus(http_port, "/readyz", 200, absl::Seconds(20)));
+
+  std::atomic<int> callbacks_ok{0};
+  tencent.OnDeleted([&](const std::vector<Edge>& removed) {
+    auto result = friendgate::testing::Post(
+        http_port,
+        "/tencent/callback?SdkAppid=1400000000&CallbackCommand=Sns.CallbackFriendDelete"
+        "&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI",
+        FriendDeleteCallback(removed), {{"Content-Type", "application/json"}});
+    if (result.status == 200 && result.body.find("\"ActionStatus\":\"OK\"") != std::string::npos) {
+      ++callbacks_ok;
+    }
+  });
+
+  auto stub = v1::FriendshipCommands::NewStub(
+      grpc::CreateChannel(StrCat("127.0.0.1:", policy_port), grpc::InsecureChannelCredentials()));
+  v1::DeleteFriendsRequest request;
+  request.set_tenant("1400000000");
+  request.set_from_user("carol");
+  request.add_to_users("dave");
+  request.set_mode(v1::DELETE_MODE_ONE_WAY);
+  v1::DeleteFriendsResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status status = stub->DeleteFriends(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\npolicy stderr:\n" << policy->Stderr();
+  ASSERT_EQ(response.results(0).outcome(), v1::DELETE_OUTCOME_DELETED);
+
+  // The reverse delete, then its own callback, then nothing more.
+  ASSERT_TRUE(Eventually([&] { return !tencent.graph().Has("dave", "carol"); }))
+      << "policy stderr:\n" << policy->Stderr();
+  ASSERT_TRUE(Eventually([&] { return callbacks_ok.load() == 2; }));
+  // The echo of the reverse delete is recognised, so no third call can follow.
+  EXPECT_NE(policy->WaitForLine("mutual delete skipped", absl::Seconds(15)), "")
+      << policy->Stderr();
+  EXPECT_EQ(tencent.request_count(), 2);
+  EXPECT_EQ(tencent.auth_failures(), 0);
+
+  tencent.OnDeleted(nullptr);
+  gateway.reset();
+  policy->Signal(SIGTERM);
+  EXPECT_EQ(policy->WaitExit(absl::Seconds(20)), 0) << policy->Stderr();
 }
 
 }  // namespace
