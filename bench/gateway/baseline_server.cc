@@ -9,6 +9,7 @@
 // logs {"msg":"listening","http":"127.0.0.1:PORT"} on stderr.
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
   httplib::Server server;
   // The same settings as gateway/core/http_server.cc.
   server.set_tcp_nodelay(true);
+  int listen_fd = -1;  // the gateway raises the library's listen backlog of 5
+  server.set_socket_options([&listen_fd](int sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(1 << 20);
   server.set_read_timeout(5, 0);
@@ -79,6 +85,7 @@ int main(int argc, char** argv) {
     std::cerr << "bench_baseline_server: cannot listen on " << listen << "\n";
     return 1;
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   std::fprintf(stderr, "{\"msg\":\"listening\",\"http\":\"%s:%d\",\"threads\":%d}\n", host.c_str(),
                bound, threads);
   server.listen_after_bind();

@@ -15,6 +15,7 @@
 // prints one line: OPENLOOP key=value ... (latencies in microseconds).
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -33,6 +35,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -72,19 +75,20 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
   return true;
 }
 
+// A connected non-blocking socket, or -1. The connect itself blocks, so the
+// schedule starts on established connections (the servers' listen backlogs
+// may drop a burst of SYNs; that is not what the schedule measures).
 int Connect(const Options& o) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(o.port));
-  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
-    close(fd);
-    return -1;
-  }
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno != EINPROGRESS) {
+  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
     close(fd);
     return -1;
   }
@@ -182,7 +186,7 @@ int main(int argc, char** argv) {
   }
 
   const double interval_ns = 1e9 / o.rate;
-  const int64_t start = NowNs() + 50'000'000;  // let the connections establish
+  const int64_t start = NowNs() + 10'000'000;
   const int64_t warm_end = start + static_cast<int64_t>(o.warmup_s * 1e9);
   const int64_t send_end = warm_end + static_cast<int64_t>(o.duration_s * 1e9);
   const int64_t budget_ns = static_cast<int64_t>(o.budget_ms * 1e6);
@@ -190,10 +194,12 @@ int main(int argc, char** argv) {
     return start + static_cast<int64_t>((conn.k * o.connections + c) * interval_ns);
   };
 
-  std::vector<int64_t> latency_ns;  // from the scheduled time
-  std::vector<int64_t> service_ns;  // from the actual send
+  std::vector<int64_t> latency_ns;   // from the scheduled time
+  std::vector<int64_t> service_ns;   // from the actual send
+  std::vector<int64_t> send_lag_ns;  // actual send - scheduled: generator lag or backlog
   latency_ns.reserve(static_cast<size_t>(o.rate * o.duration_s * 1.1) + 16);
   service_ns.reserve(latency_ns.capacity());
+  send_lag_ns.reserve(latency_ns.capacity());
   int64_t sent = 0, errors = 0, non2xx = 0, over_budget = 0, service_over_budget = 0;
   char buf[16384];
 
@@ -215,6 +221,22 @@ int main(int argc, char** argv) {
     }
   };
 
+  // A hiccup meter (like jHiccup): a thread that sleeps 1 ms at a time and
+  // records how much later than asked it wakes. Stalls it sees hit every
+  // process on the machine (VM pauses, CPU starvation), not the server alone.
+  std::atomic<bool> stop_meter{false};
+  std::vector<int64_t> hiccup_ns;
+  std::thread meter([&] {
+    while (!stop_meter.load(std::memory_order_relaxed)) {
+      const int64_t before = NowNs();
+      const timespec ms{0, 1'000'000};
+      nanosleep(&ms, nullptr);
+      const int64_t after = NowNs();
+      if (before >= warm_end && before < send_end) hiccup_ns.push_back(after - before - 1'000'000);
+    }
+  });
+
+  int64_t last_done = 0;
   epoll_event events[256];
   for (;;) {
     const int64_t now = NowNs();
@@ -300,18 +322,24 @@ int main(int argc, char** argv) {
       if (!conn.busy) continue;
       conn.busy = false;
       const int64_t done = NowNs();
+      last_done = std::max(last_done, done);
       if (status < 200 || status > 299) ++non2xx;
       if (conn.intended_ns >= warm_end) {
         const int64_t lat = done - conn.intended_ns;
         const int64_t svc = done - conn.sent_ns;
         latency_ns.push_back(lat);
         service_ns.push_back(svc);
+        send_lag_ns.push_back(conn.sent_ns - conn.intended_ns);
         over_budget += lat > budget_ns;
         service_over_budget += svc > budget_ns;
       }
     }
   }
-  const double measured_s = static_cast<double>(send_end - warm_end) / 1e9;
+  stop_meter.store(true);
+  meter.join();
+  // Answers over the time they took: a server slower than the rate drains its
+  // backlog past the end of the schedule.
+  const double measured_s = static_cast<double>(std::max(send_end, last_done) - warm_end) / 1e9;
   auto pct = [](std::vector<int64_t>& v, double q) -> int64_t {
     if (v.empty()) return 0;
     const size_t i = std::min(v.size() - 1, static_cast<size_t>(q / 100.0 * v.size()));
@@ -319,10 +347,13 @@ int main(int argc, char** argv) {
   };
   std::sort(latency_ns.begin(), latency_ns.end());
   std::sort(service_ns.begin(), service_ns.end());
+  std::sort(send_lag_ns.begin(), send_lag_ns.end());
+  std::sort(hiccup_ns.begin(), hiccup_ns.end());
   std::printf(
       "OPENLOOP rate=%.0f connections=%d measured=%zu achieved_rps=%.0f sent=%lld errors=%lld "
       "non2xx=%lld p50_us=%lld p90_us=%lld p99_us=%lld p999_us=%lld max_us=%lld "
-      "service_p99_us=%lld service_max_us=%lld over_budget=%lld service_over_budget=%lld\n",
+      "service_p99_us=%lld service_max_us=%lld send_lag_p99_us=%lld send_lag_max_us=%lld "
+      "hiccup_p99_us=%lld hiccup_max_us=%lld over_budget=%lld service_over_budget=%lld\n",
       o.rate, o.connections, latency_ns.size(), latency_ns.size() / measured_s,
       static_cast<long long>(sent), static_cast<long long>(errors), static_cast<long long>(non2xx),
       static_cast<long long>(pct(latency_ns, 50)), static_cast<long long>(pct(latency_ns, 90)),
@@ -330,6 +361,10 @@ int main(int argc, char** argv) {
       static_cast<long long>(latency_ns.empty() ? 0 : latency_ns.back() / 1000),
       static_cast<long long>(pct(service_ns, 99)),
       static_cast<long long>(service_ns.empty() ? 0 : service_ns.back() / 1000),
+      static_cast<long long>(pct(send_lag_ns, 99)),
+      static_cast<long long>(send_lag_ns.empty() ? 0 : send_lag_ns.back() / 1000),
+      static_cast<long long>(pct(hiccup_ns, 99)),
+      static_cast<long long>(hiccup_ns.empty() ? 0 : hiccup_ns.back() / 1000),
       static_cast<long long>(over_budget), static_cast<long long>(service_over_budget));
   return 0;
 }

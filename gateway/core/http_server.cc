@@ -1,9 +1,11 @@
 #include "gateway/core/http_server.h"
 
+#include <sys/socket.h>
+
 #include "absl/strings/match.h"
-#include "common/strings.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace friendgate::gateway {
 namespace {
@@ -23,14 +25,23 @@ HttpServer::HttpServer(const GatewaySettings& settings, const PolicyHealth* heal
   // Debian's cpp-httplib leaves Nagle on: without this every keep-alive
   // answer waits ~40 ms for a delayed ACK.
   server_.set_tcp_nodelay(true);
+  // cpp-httplib 0.11.4 listens with a backlog of 5: a burst of new connections
+  // (a vendor reconnecting after a restart) loses SYNs, and each lost one
+  // delays its request by TCP's 1 s SYN retransmission. Bind() raises it.
+  server_.set_socket_options([this](int sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   const size_t threads = settings.worker_threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_payload_max_length(settings.max_body_bytes);
   server_.set_read_timeout(Seconds(settings.read_timeout), SubsecondMicros(settings.read_timeout));
   server_.set_write_timeout(5, 0);
   server_.set_keep_alive_timeout(settings.keep_alive_timeout_s);
-  // The library's default closes a keep-alive connection every 5 requests.
-  server_.set_keep_alive_max_count(100000);
+  // cpp-httplib keeps a worker per open connection and queues the others
+  // without limit; closing each connection after some requests lets queued
+  // connections in (the library's default of 5 costs a reconnect too often).
+  server_.set_keep_alive_max_count(settings.keep_alive_max_requests);
 
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"alive"})", kJson);
@@ -50,11 +61,10 @@ HttpServer::HttpServer(const GatewaySettings& settings, const PolicyHealth* heal
     metrics_->SetPolicyHealthy(health_->Healthy());
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
   });
-  server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
-    HandlePost(req, res);
-  });
+  server_.Post(
+      ".*", [this](const httplib::Request& req, httplib::Response& res) { HandlePost(req, res); });
   httplib::Server::HandlerWithResponse error_handler = [this](const httplib::Request& req,
-                                                               httplib::Response& res) {
+                                                              httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     std::string message = res.status == 413
                               ? StrCat("body is larger than ", settings_.max_body_bytes, " bytes")
@@ -62,8 +72,7 @@ HttpServer::HttpServer(const GatewaySettings& settings, const PolicyHealth* heal
     if (CallbackAdapter* adapter = Find(req.path); adapter != nullptr && req.method == "POST") {
       res.set_content(adapter->ErrorBody(req, res.status, message), kJson);
     } else {
-      res.set_content(StrCat(R"({"error":")", res.status == 404 ? "not found" : message,
-                                   R"("})"),
+      res.set_content(StrCat(R"({"error":")", res.status == 404 ? "not found" : message, R"("})"),
                       kJson);
     }
     return httplib::Server::HandlerResponse::Handled;
@@ -122,13 +131,13 @@ void HttpServer::HandlePost(const httplib::Request& request, httplib::Response& 
 
 absl::StatusOr<int> HttpServer::Bind(const std::string& host, int port) {
   if (port == 0) {
-    const int bound = server_.bind_to_any_port(host);
-    if (bound <= 0) return absl::UnavailableError(StrCat("cannot listen on ", host, ":0"));
-    return bound;
-  }
-  if (!server_.bind_to_port(host, port)) {
+    port = server_.bind_to_any_port(host);
+    if (port <= 0) return absl::UnavailableError(StrCat("cannot listen on ", host, ":0"));
+  } else if (!server_.bind_to_port(host, port)) {
     return absl::UnavailableError(StrCat("cannot listen on ", host, ":", port));
   }
+  // Listening again on a listening socket only changes its backlog.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
   return port;
 }
 

@@ -56,6 +56,7 @@ class HttpServer {
   GatewayMetrics* metrics_;
   std::vector<Route> routes_;
   std::atomic<bool> draining_{false};
+  int listen_fd_ = -1;  // set while binding
   httplib::Server server_;
 };
 

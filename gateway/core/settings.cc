@@ -173,6 +173,9 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   if (http.read_timeout_ms() != 0) s.read_timeout = absl::Milliseconds(http.read_timeout_ms());
   if (http.keep_alive_timeout_s() != 0) s.keep_alive_timeout_s = static_cast<int>(http.keep_alive_timeout_s());
   if (http.drain_timeout_ms() != 0) s.drain_timeout = absl::Milliseconds(http.drain_timeout_ms());
+  if (http.keep_alive_max_requests() != 0) {
+    s.keep_alive_max_requests = http.keep_alive_max_requests();
+  }
 
   const PolicyConfig& policy = config.policy();
   if (policy.health_check_interval_ms() != 0) {

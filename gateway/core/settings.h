@@ -64,6 +64,7 @@ struct GatewaySettings {
   size_t max_body_bytes = 1 << 20;
   absl::Duration read_timeout = absl::Seconds(5);
   int keep_alive_timeout_s = 5;
+  size_t keep_alive_max_requests = 100;
   absl::Duration drain_timeout = absl::Seconds(10);
 
   absl::Duration health_check_interval = absl::Seconds(1);

@@ -40,6 +40,17 @@ TEST(GatewaySettingsTest, ExampleConfigLoadsWithDefaults) {
   EXPECT_EQ(s->openim[0].name, "openim");
   EXPECT_FALSE(s->openim[0].basic_credentials.has_value());
   EXPECT_EQ(s->max_body_bytes, 1u << 20);
+  EXPECT_EQ(s->keep_alive_max_requests, 100u);
+}
+
+TEST(GatewaySettingsTest, HttpKeys) {
+  auto s = ParseGatewaySettings(
+      "http: {worker_threads: 8, keep_alive_max_requests: 7, read_timeout_ms: 250}\nopenim: [{}]\n",
+      "gw.yaml", Env);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->worker_threads, 8u);
+  EXPECT_EQ(s->keep_alive_max_requests, 7u);
+  EXPECT_EQ(s->read_timeout, absl::Milliseconds(250));
 }
 
 TEST(GatewaySettingsTest, FailureModesPerCommand) {
