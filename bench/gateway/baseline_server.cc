@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
   server.set_keep_alive_timeout(5);
-  server.set_keep_alive_max_count(100000);
+  server.set_keep_alive_max_count(100);  // = http.keep_alive_max_requests default
   server.Post(".*", [](const httplib::Request& req, httplib::Response& res) {
     const char* answer = kOpenImOk;
     if (req.path == "/tencent/callback") {
