@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
-#include "common/strings.h"
 #include "absl/strings/str_format.h"
+#include "common/strings.h"
 
 namespace friendgate {
 
@@ -32,8 +32,7 @@ void FlagSet::AddInt(std::string name, int64_t* target, std::string help) {
   f.default_value = std::to_string(*target);
   f.set = [target, name](std::string_view v) {
     if (!absl::SimpleAtoi(ToAbsl(v), target)) {
-      return absl::InvalidArgumentError(
-          StrCat("--", name, " takes a whole number, got '", v, "'"));
+      return absl::InvalidArgumentError(StrCat("--", name, " takes a whole number, got '", v, "'"));
     }
     return absl::OkStatus();
   };
@@ -52,8 +51,7 @@ void FlagSet::AddBool(std::string name, bool* target, std::string help) {
     } else if (v == "false" || v == "0") {
       *target = false;
     } else {
-      return absl::InvalidArgumentError(
-          StrCat("--", name, " takes true or false, got '", v, "'"));
+      return absl::InvalidArgumentError(StrCat("--", name, " takes true or false, got '", v, "'"));
     }
     return absl::OkStatus();
   };

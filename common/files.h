@@ -10,8 +10,7 @@ namespace friendgate {
 // The whole content of `path`. NotFound names the path when it cannot be
 // opened; files larger than `max_bytes` are refused (config and secret files
 // are small; this bounds what a wrong path can make us read).
-absl::StatusOr<std::string> ReadFileToString(const std::string& path,
-                                             size_t max_bytes = 16 << 20);
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 16 << 20);
 
 }  // namespace friendgate
 

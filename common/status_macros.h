@@ -7,10 +7,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define FG_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::absl::Status fg_status_ = (expr);           \
-    if (!fg_status_.ok()) return fg_status_;      \
+#define FG_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status fg_status_ = (expr);      \
+    if (!fg_status_.ok()) return fg_status_; \
   } while (0)
 
 #define FG_CONCAT_INNER_(a, b) a##b

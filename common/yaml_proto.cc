@@ -6,9 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "common/files.h"
 #include "common/strings.h"
-#include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 
@@ -41,10 +41,10 @@ class Converter {
   }
   absl::Status Field(const YAML::Node& node, const std::string& path, const FieldDescriptor* f,
                      Message* msg);
-  absl::Status Singular(const YAML::Node& node, const std::string& path,
-                        const FieldDescriptor* f, Message* msg);
-  absl::Status Repeated(const YAML::Node& node, const std::string& path,
-                        const FieldDescriptor* f, Message* msg);
+  absl::Status Singular(const YAML::Node& node, const std::string& path, const FieldDescriptor* f,
+                        Message* msg);
+  absl::Status Repeated(const YAML::Node& node, const std::string& path, const FieldDescriptor* f,
+                        Message* msg);
   absl::Status Map(const YAML::Node& node, const std::string& path, const FieldDescriptor* f,
                    Message* msg);
   absl::Status Enum(const YAML::Node& node, const std::string& path, const EnumDescriptor* e,
@@ -88,7 +88,7 @@ absl::Status Converter::Enum(const YAML::Node& node, const std::string& path,
     }
   }
   return Error(node, StrCat(Display(path), ": unknown value '", node.Scalar(),
-                                  "' (expected one of: ", absl::StrJoin(names, ", "), ")"));
+                            "' (expected one of: ", absl::StrJoin(names, ", "), ")"));
 }
 
 absl::Status Converter::Singular(const YAML::Node& node, const std::string& path,
@@ -105,7 +105,7 @@ absl::Status Converter::Singular(const YAML::Node& node, const std::string& path
   }
   if (!node.IsScalar()) {
     return Error(node, StrCat(Display(path), " must be a single value, not a ",
-                                    node.IsSequence() ? "list" : "mapping"));
+                              node.IsSequence() ? "list" : "mapping"));
   }
   const std::string& text = node.Scalar();
   auto bad = [&](std::string_view kind) {
@@ -263,13 +263,13 @@ absl::Status Converter::ToMessage(const YAML::Node& node, const std::string& pat
       std::vector<std::string> known;
       for (int i = 0; i < d->field_count(); ++i) known.push_back(d->field(i)->name());
       return Error(kv.first, StrCat("unknown key '", key, "' in ", Display(path),
-                                          " (expected: ", absl::StrJoin(known, ", "), ")"));
+                                    " (expected: ", absl::StrJoin(known, ", "), ")"));
     }
     if (const auto* oneof = f->real_containing_oneof()) {
       const FieldDescriptor* set = msg->GetReflection()->GetOneofFieldDescriptor(*msg, oneof);
       if (set != nullptr && set != f) {
-        return Error(kv.first, StrCat(Display(path), " has both '", set->name(), "' and '",
-                                            key, "'; only one of them may be given"));
+        return Error(kv.first, StrCat(Display(path), " has both '", set->name(), "' and '", key,
+                                      "'; only one of them may be given"));
       }
     }
     if (absl::Status s = Field(kv.second, Join(path, key), f, msg); !s.ok()) return s;
@@ -296,8 +296,7 @@ absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_nam
   try {
     return Converter(source_name).ToMessage(root, "", message);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
   }
 }
 

@@ -8,12 +8,12 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
-#include "common/strings.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/strings.h"
 #include "gateway/core/decider.h"
 #include "gateway/core/grpc_policy_client.h"
 #include "gateway/core/http_server.h"
@@ -106,8 +106,9 @@ int Run(const Flags& flags) {
       log::Info("SIGHUP ignored: the gateway config is read at start; roll the pods to change it");
       continue;
     }
-    log::Info("draining", {{"signal", sig},
-                           {"drain_timeout_ms", absl::ToInt64Milliseconds(settings.drain_timeout)}});
+    log::Info(
+        "draining",
+        {{"signal", sig}, {"drain_timeout_ms", absl::ToInt64Milliseconds(settings.drain_timeout)}});
     break;
   }
   server.Stop();
@@ -139,13 +140,17 @@ int main(int argc, char** argv) {
                 "Address for HTTP, host:port (port 0 picks a free port, logged at start).");
   cli.AddString("policy-target", &flags.policy_target,
                 "gRPC target of the policy service (host:port or dns:///name:port).");
-  cli.AddString("config", &flags.config, "Path of the gateway config (YAML, docs/gateway-config.md).",
+  cli.AddString("config", &flags.config,
+                "Path of the gateway config (YAML, docs/gateway-config.md).",
                 /*required=*/true);
   cli.AddString("log-level", &flags.log_level, "debug, info, warn or error.");
   switch (cli.Parse(argc, argv)) {
-    case FlagSet::Outcome::kExitSuccess: return 0;
-    case FlagSet::Outcome::kExitUsage: return 2;
-    case FlagSet::Outcome::kRun: break;
+    case FlagSet::Outcome::kExitSuccess:
+      return 0;
+    case FlagSet::Outcome::kExitUsage:
+      return 2;
+    case FlagSet::Outcome::kRun:
+      break;
   }
   log::Level level;
   if (!log::ParseLevel(flags.log_level, &level)) {

@@ -7,9 +7,12 @@ namespace {
 
 std::string_view FallbackReason(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kDeadlineExceeded: return "timeout";
-    case absl::StatusCode::kUnavailable: return "unavailable";
-    default: return "error";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "timeout";
+    case absl::StatusCode::kUnavailable:
+      return "unavailable";
+    default:
+      return "error";
   }
 }
 

@@ -3,8 +3,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "common/strings.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace friendgate::gateway {
 namespace {
@@ -31,8 +31,7 @@ std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetServiceConfigJSON(
-      StrCat(R"({"loadBalancingConfig":[{")", load_balancing, R"(":{}}]})"));
+  args.SetServiceConfigJSON(StrCat(R"({"loadBalancingConfig":[{")", load_balancing, R"(":{}}]})"));
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 

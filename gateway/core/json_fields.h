@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "google/protobuf/struct.pb.h"
 #include "gateway/core/settings.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace friendgate::gateway {
 
@@ -23,8 +23,7 @@ class FieldReader {
   explicit FieldReader(const InputLimitSettings& limits) : limits_(limits) {}
 
   // A non-empty user id of at most max_user_id_bytes.
-  absl::Status UserId(simdjson::dom::element value, std::string_view path,
-                      std::string* out) const;
+  absl::Status UserId(simdjson::dom::element value, std::string_view path, std::string* out) const;
   // Any string of at most max_text_bytes.
   absl::Status Text(simdjson::dom::element value, std::string_view path, std::string* out) const;
   absl::Status Int64(simdjson::dom::element value, std::string_view path, int64_t* out) const;

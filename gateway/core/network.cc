@@ -43,7 +43,8 @@ absl::StatusOr<Cidr> Cidr::Parse(std::string_view text) {
   }
   int bits = is_v4 ? 32 : 128;
   if (slash != std::string_view::npos &&
-      (!absl::SimpleAtoi(ToAbsl(text.substr(slash + 1)), &bits) || bits < 0 || bits > (is_v4 ? 32 : 128))) {
+      (!absl::SimpleAtoi(ToAbsl(text.substr(slash + 1)), &bits) || bits < 0 ||
+       bits > (is_v4 ? 32 : 128))) {
     return absl::InvalidArgumentError(StrCat("'", text, "' has a bad prefix length"));
   }
   Cidr cidr;

@@ -4,8 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "common/strings.h"
 #include "common/files.h"
+#include "common/strings.h"
 #include "common/yaml_proto.h"
 #include "gateway/core/config.pb.h"
 
@@ -53,8 +53,7 @@ absl::StatusOr<std::optional<std::string>> Builder::Secret(std::string_view key_
   if (!env.empty()) {
     std::optional<std::string> value = getenv_(env);
     if (!value || value->empty()) {
-      return Error(StrCat(key_prefix, "_env"),
-                   StrCat("environment variable ", env, " is not set"));
+      return Error(StrCat(key_prefix, "_env"), StrCat("environment variable ", env, " is not set"));
     }
     return value;
   }
@@ -81,8 +80,7 @@ absl::StatusOr<FailurePolicy> Builder::Failure(std::string_view key, const Failu
   }
   policy.deny_code = mode.deny_code() == 0 ? default_code : mode.deny_code();
   if (policy.deny_code < min || policy.deny_code > max) {
-    return Error(StrCat(key, ".deny_code"),
-                 StrCat("must be in [", min, ", ", max, "]"));
+    return Error(StrCat(key, ".deny_code"), StrCat("must be in [", min, ", ", max, "]"));
   }
   policy.deny_message =
       mode.deny_message().empty() ? "service temporarily unavailable" : mode.deny_message();
@@ -93,13 +91,16 @@ absl::Status Builder::Tencent(const TencentConfig& config, TencentSettings* out)
   out->enabled = config.apps_size() > 0;
   if (!config.path().empty()) out->path = config.path();
   if (!absl::StartsWith(out->path, "/")) return Error("tencent.path", "must start with '/'");
-  if (config.answer_budget_ms() != 0) out->answer_budget = absl::Milliseconds(config.answer_budget_ms());
+  if (config.answer_budget_ms() != 0)
+    out->answer_budget = absl::Milliseconds(config.answer_budget_ms());
   if (out->answer_budget >= absl::Seconds(2)) {
     return Error("tencent.answer_budget_ms", "must be under 2000 (Tencent waits 2 s)");
   }
-  if (config.signature_window_s() != 0) out->signature_window = absl::Seconds(config.signature_window_s());
+  if (config.signature_window_s() != 0)
+    out->signature_window = absl::Seconds(config.signature_window_s());
   if (config.default_refusal_code() != 0) out->default_refusal_code = config.default_refusal_code();
-  if (out->default_refusal_code < kTencentRefusalMin || out->default_refusal_code > kTencentRefusalMax) {
+  if (out->default_refusal_code < kTencentRefusalMin ||
+      out->default_refusal_code > kTencentRefusalMax) {
     return Error("tencent.default_refusal_code", "must be in [38000, 39000]");
   }
   auto failure = Failure("tencent.failure_mode", config.failure_mode(), out->default_refusal_code,
@@ -130,12 +131,14 @@ absl::Status Builder::OpenIm(int index, const OpenImInstance& config, OpenImSett
   if (!absl::StartsWith(out->path_prefix, "/") || absl::EndsWith(out->path_prefix, "/")) {
     return Error(key + ".path_prefix", "must start with '/' and not end with '/'");
   }
-  if (config.answer_budget_ms() != 0) out->answer_budget = absl::Milliseconds(config.answer_budget_ms());
+  if (config.answer_budget_ms() != 0)
+    out->answer_budget = absl::Milliseconds(config.answer_budget_ms());
   if (out->answer_budget > absl::Seconds(15)) {
     return Error(key + ".answer_budget_ms", "must be at most 15000 (OpenIM's hard client limit)");
   }
   if (config.default_refusal_code() != 0) out->default_refusal_code = config.default_refusal_code();
-  if (out->default_refusal_code < kOpenImRefusalMin || out->default_refusal_code > kOpenImRefusalMax) {
+  if (out->default_refusal_code < kOpenImRefusalMin ||
+      out->default_refusal_code > kOpenImRefusalMax) {
     return Error(key + ".default_refusal_code", "must be in [20001, 29999]");
   }
   auto failure = Failure(key + ".failure_mode", config.failure_mode(), out->default_refusal_code,
@@ -171,7 +174,8 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   if (s.worker_threads > 4096) return Error("http.worker_threads", "must be at most 4096");
   if (http.max_body_bytes() != 0) s.max_body_bytes = http.max_body_bytes();
   if (http.read_timeout_ms() != 0) s.read_timeout = absl::Milliseconds(http.read_timeout_ms());
-  if (http.keep_alive_timeout_s() != 0) s.keep_alive_timeout_s = static_cast<int>(http.keep_alive_timeout_s());
+  if (http.keep_alive_timeout_s() != 0)
+    s.keep_alive_timeout_s = static_cast<int>(http.keep_alive_timeout_s());
   if (http.drain_timeout_ms() != 0) s.drain_timeout = absl::Milliseconds(http.drain_timeout_ms());
   if (http.keep_alive_max_requests() != 0) {
     s.keep_alive_max_requests = http.keep_alive_max_requests();

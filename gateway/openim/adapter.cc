@@ -86,9 +86,10 @@ HttpAnswer OpenImAdapter::Handle(const httplib::Request& request) {
   const DecideResult result =
       decider_->Decide(event, kVendor, label, received, settings_.answer_budget, settings_.failure);
   Answer answer = RenderAnswer(*command, event, result.decision, settings_.default_refusal_code);
-  metrics_->CountRequest(
-      kVendor, label,
-      command->phase == v1::PHASE_AFTER ? "ok" : answer.refused ? "refuse" : "allow");
+  metrics_->CountRequest(kVendor, label,
+                         command->phase == v1::PHASE_AFTER ? "ok"
+                         : answer.refused                  ? "refuse"
+                                                           : "allow");
   metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
   return HttpAnswer{200, std::move(answer.body)};
 }

@@ -22,8 +22,8 @@ class OpenImAdapter final : public CallbackAdapter {
  public:
   using Clock = std::function<absl::Time()>;
 
-  OpenImAdapter(const OpenImSettings& settings, const InputLimitSettings& limits,
-                Decider* decider, GatewayMetrics* metrics, Clock clock = absl::Now);
+  OpenImAdapter(const OpenImSettings& settings, const InputLimitSettings& limits, Decider* decider,
+                GatewayMetrics* metrics, Clock clock = absl::Now);
 
   HttpAnswer Handle(const httplib::Request& request) override;
   std::string ErrorBody(const httplib::Request& request, int status,

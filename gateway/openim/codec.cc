@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "common/strings.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "gateway/core/decision_view.h"
 #include "gateway/core/json_fields.h"
 
@@ -74,13 +74,15 @@ absl::Status ReadFields(const FieldReader& r, const Command& command, object roo
         return absl::InvalidArgumentError(
             StrCat("callbackCommand in the body differs from the path's ", command.name));
       }
-    } else if (key == "fromUserID" && (shape == Shape::kAddFriend || shape == Shape::kAddFriendAgree)) {
+    } else if (key == "fromUserID" &&
+               (shape == Shape::kAddFriend || shape == Shape::kAddFriendAgree)) {
       FG_RETURN_IF_ERROR(r.UserId(value, key, &f->from_user_id));
     } else if (key == "toUserID" && shape == Shape::kAddFriend) {
       FG_RETURN_IF_ERROR(r.UserId(value, key, &f->to_user_id));
     } else if (key == "reqMsg" && shape == Shape::kAddFriend) {
       FG_RETURN_IF_ERROR(r.Text(value, key, &f->req_msg));
-    } else if (key == "blackUserID" && (shape == Shape::kAddFriendAgree || shape == Shape::kBlack)) {
+    } else if (key == "blackUserID" &&
+               (shape == Shape::kAddFriendAgree || shape == Shape::kBlack)) {
       FG_RETURN_IF_ERROR(r.UserId(value, key, &f->black_user_id));
     } else if (key == "HandleResult" && shape == Shape::kAddFriendAgree) {
       FG_RETURN_IF_ERROR(r.Int64(value, key, &f->handle_result));
@@ -101,9 +103,8 @@ absl::Status ReadFields(const FieldReader& r, const Command& command, object roo
       FG_RETURN_IF_ERROR(r.Array(value, key, /*allow_empty=*/false, &ids));
       size_t index = 0;
       for (element id : ids) {
-        FG_RETURN_IF_ERROR(
-            r.UserId(id, StrCat("friendUserIDs[", index++, "]"),
-                     &f->friend_user_ids.emplace_back()));
+        FG_RETURN_IF_ERROR(r.UserId(id, StrCat("friendUserIDs[", index++, "]"),
+                                    &f->friend_user_ids.emplace_back()));
       }
       f->have_friend_user_ids = true;
     } else {
@@ -153,9 +154,10 @@ absl::Status ParseBody(const Command& command, std::string_view body,
       v1::Relation* relation = AddRelation(event, f.black_user_id, f.from_user_id);
       relation->set_wording(f.handle_msg);
       relation->set_vendor_response_code(static_cast<int32_t>(f.handle_result));
-      relation->set_response_action(f.handle_result == kHandleAgree    ? v1::RESPONSE_ACTION_AGREE
-                                    : f.handle_result == kHandleRefuse ? v1::RESPONSE_ACTION_REJECT
-                                                                       : v1::RESPONSE_ACTION_UNSPECIFIED);
+      relation->set_response_action(f.handle_result == kHandleAgree ? v1::RESPONSE_ACTION_AGREE
+                                    : f.handle_result == kHandleRefuse
+                                        ? v1::RESPONSE_ACTION_REJECT
+                                        : v1::RESPONSE_ACTION_UNSPECIFIED);
       event->set_actor(f.black_user_id);
       break;
     }

@@ -84,7 +84,8 @@ HttpAnswer TencentAdapter::Handle(const httplib::Request& request) {
   HttpAnswer answer;
   std::string_view outcome = "ok";
   if (command->phase == v1::PHASE_BEFORE) {
-    BeforeAnswer before = RenderBeforeAnswer(event, result.decision, settings_.default_refusal_code);
+    BeforeAnswer before =
+        RenderBeforeAnswer(event, result.decision, settings_.default_refusal_code);
     answer.body = std::move(before.body);
     outcome = before.refused == 0                        ? "allow"
               : before.refused == event.relations_size() ? "refuse"

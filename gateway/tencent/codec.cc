@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "common/strings.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "gateway/core/decision_view.h"
 #include "gateway/core/json_fields.h"
 #include "google/protobuf/util/time_util.h"
@@ -113,9 +113,12 @@ absl::Status ParsePair(const FieldReader& r, const Command& command, element val
 // The item list's key for each shape.
 std::string_view ListKey(Shape shape) {
   switch (shape) {
-    case Shape::kFriendAddRequest: return "FriendItem";
-    case Shape::kFriendResponse: return "ResponseFriendItem";
-    default: return "PairList";
+    case Shape::kFriendAddRequest:
+      return "FriendItem";
+    case Shape::kFriendResponse:
+      return "ResponseFriendItem";
+    default:
+      return "PairList";
   }
 }
 
@@ -162,7 +165,7 @@ absl::Status ParseBody(const Command& command, std::string_view body,
       for (element item : items) {
         v1::Relation* relation = event->add_relations();
         FG_RETURN_IF_ERROR(before ? ParseItem(r, command, item, index, relation)
-                      : ParsePair(r, command, item, index, relation));
+                                  : ParsePair(r, command, item, index, relation));
         ++index;
       }
       have_list = true;
@@ -198,8 +201,7 @@ absl::Status ParseBody(const Command& command, std::string_view body,
     // Requester_Account is who sent the request (the same user, or an admin
     // through REST); keep it when it differs so nothing is lost.
     if (!requester.empty() && requester != event->actor()) {
-      (*event->mutable_extras()->mutable_fields())["Requester_Account"].set_string_value(
-          requester);
+      (*event->mutable_extras()->mutable_fields())["Requester_Account"].set_string_value(requester);
     }
   } else {
     // A bulk notification has an actor only when every pair shares one.

@@ -20,10 +20,10 @@ TEST(JsonWriterTest, EscapesWhatJsonRequires) {
 
 TEST(JsonWriterTest, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(Quote("好友"), "\"好友\"");
-  EXPECT_EQ(Quote("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");    // emoji
-  EXPECT_EQ(Quote("a\xFFz"), "\"a\xEF\xBF\xBDz\"");                 // stray byte
-  EXPECT_EQ(Quote("\xE5\xA5"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");      // truncated sequence
-  EXPECT_EQ(Quote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");      // overlong '/'
+  EXPECT_EQ(Quote("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");  // emoji
+  EXPECT_EQ(Quote("a\xFFz"), "\"a\xEF\xBF\xBDz\"");              // stray byte
+  EXPECT_EQ(Quote("\xE5\xA5"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // truncated sequence
+  EXPECT_EQ(Quote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong '/'
   EXPECT_EQ(Quote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
 }
 

@@ -7,8 +7,8 @@
 namespace friendgate {
 namespace {
 
-using ::testing::HasSubstr;
 using test::TestConfig;
+using ::testing::HasSubstr;
 
 TEST(YamlProtoTest, FillsEveryKindOfField) {
   TestConfig c;
@@ -48,7 +48,8 @@ first: {name: f}
 
 TEST(YamlProtoTest, UnknownKeyIsNamedWithLineAndPath) {
   TestConfig c;
-  const absl::Status s = ParseYamlToProto("text: a\ninners:\n  - name: a\n    nmae: b\n", "cfg.yaml", &c);
+  const absl::Status s =
+      ParseYamlToProto("text: a\ninners:\n  - name: a\n    nmae: b\n", "cfg.yaml", &c);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr("cfg.yaml:4"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("unknown key 'nmae' in inners[0]"));

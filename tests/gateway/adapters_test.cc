@@ -145,16 +145,22 @@ TEST_F(TencentAdapterTest, PolicyFailureFollowsTheCommandsFailureMode) {
   HttpAnswer a = Send("1400000000", "Sns.CallbackPrevFriendAdd",
                       TestData("tencent/Sns.CallbackPrevFriendAdd.json"));
   EXPECT_EQ(a.status, 200);
-  EXPECT_EQ(a.body, R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-                    R"({"To_Account":"id1","ResultCode":38999,"ResultInfo":"try later"},)"
-                    R"({"To_Account":"blocked_user","ResultCode":38999,"ResultInfo":"try later"}]})");
+  EXPECT_EQ(a.body,
+            R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
+            R"({"To_Account":"id1","ResultCode":38999,"ResultInfo":"try later"},)"
+            R"({"To_Account":"blocked_user","ResultCode":38999,"ResultInfo":"try later"}]})");
   // Default (allow) for the other before-callback.
   a = Send("1400000000", "Sns.CallbackPrevFriendResponse",
            TestData("tencent/Sns.CallbackPrevFriendResponse.json"));
   EXPECT_THAT(a.body, HasSubstr(R"("To_Account":"blocked_user","ResultCode":0)"));
   const std::string metrics = metrics_.Render();
-  EXPECT_THAT(metrics, HasSubstr(R"(friendgate_gateway_policy_fallbacks_total{action="deny",command="Sns.CallbackPrevFriendAdd",reason="unavailable",vendor="tencent"} 1)"));
-  EXPECT_THAT(metrics, HasSubstr(R"(action="allow",command="Sns.CallbackPrevFriendResponse",reason="unavailable")"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(friendgate_gateway_policy_fallbacks_total{action="deny",command="Sns.CallbackPrevFriendAdd",reason="unavailable",vendor="tencent"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(action="allow",command="Sns.CallbackPrevFriendResponse",reason="unavailable")"));
 }
 
 TEST_F(TencentAdapterTest, PerTargetDecisionsReachTheAnswer) {
@@ -201,9 +207,9 @@ class OpenImAdapterTest : public ::testing::Test {
 };
 
 TEST_F(OpenImAdapterTest, NormalizesAndKeepsTheOperationIdWhateverItsCase) {
-  const HttpAnswer a = Send("callbackAfterDeleteFriendCommand",
-                            TestData("openim/callbackAfterDeleteFriendCommand.json"),
-                            {{"Operationid", "op-42"}});
+  const HttpAnswer a =
+      Send("callbackAfterDeleteFriendCommand",
+           TestData("openim/callbackAfterDeleteFriendCommand.json"), {{"Operationid", "op-42"}});
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(a.body, R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0})");
   ASSERT_EQ(policy_.events.size(), 1u);

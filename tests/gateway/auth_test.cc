@@ -42,10 +42,14 @@ TEST(CidrTest, RejectsNonsense) {
 TEST(BasicAuthTest, MatchesOnlyTheExactCredentials) {
   const std::string good = "Basic " + absl::Base64Escape("openim:s3cret");
   EXPECT_TRUE(BasicCredentialsMatch(good, "openim:s3cret"));
-  EXPECT_TRUE(BasicCredentialsMatch("basic " + absl::Base64Escape("openim:s3cret"), "openim:s3cret"));
-  EXPECT_FALSE(BasicCredentialsMatch("Basic " + absl::Base64Escape("openim:s3cre"), "openim:s3cret"));
-  EXPECT_FALSE(BasicCredentialsMatch("Basic " + absl::Base64Escape("openim:s3cretX"), "openim:s3cret"));
-  EXPECT_FALSE(BasicCredentialsMatch("Bearer " + absl::Base64Escape("openim:s3cret"), "openim:s3cret"));
+  EXPECT_TRUE(
+      BasicCredentialsMatch("basic " + absl::Base64Escape("openim:s3cret"), "openim:s3cret"));
+  EXPECT_FALSE(
+      BasicCredentialsMatch("Basic " + absl::Base64Escape("openim:s3cre"), "openim:s3cret"));
+  EXPECT_FALSE(
+      BasicCredentialsMatch("Basic " + absl::Base64Escape("openim:s3cretX"), "openim:s3cret"));
+  EXPECT_FALSE(
+      BasicCredentialsMatch("Bearer " + absl::Base64Escape("openim:s3cret"), "openim:s3cret"));
   EXPECT_FALSE(BasicCredentialsMatch("Basic !!!notbase64", "openim:s3cret"));
   EXPECT_FALSE(BasicCredentialsMatch("", "openim:s3cret"));
   EXPECT_FALSE(BasicCredentialsMatch("Basic ", "openim:s3cret"));

@@ -1,5 +1,4 @@
 #include "gateway/openim/codec.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/data.h"
@@ -91,18 +90,23 @@ TEST(OpenImParseTest, BadInputIsNamed) {
               HasSubstr("friendUserID is required"));
   EXPECT_THAT(error("callbackAfterDeleteFriendCommand", R"({"ownerUserID":1,"friendUserID":"b"})"),
               HasSubstr("ownerUserID must be a string"));
-  EXPECT_THAT(error("callbackBeforeAddFriendAgreeCommand", R"({"fromUserID":"a","blackUserID":"b"})"),
-              HasSubstr("HandleResult is required"));
+  EXPECT_THAT(
+      error("callbackBeforeAddFriendAgreeCommand", R"({"fromUserID":"a","blackUserID":"b"})"),
+      HasSubstr("HandleResult is required"));
   EXPECT_THAT(error("callbackBeforeAddFriendAgreeCommand",
                     R"({"fromUserID":"a","blackUserID":"b","HandleResult":"1"})"),
               HasSubstr("HandleResult must be an integer"));
-  EXPECT_THAT(error("callbackBeforeImportFriendsCommand", R"({"ownerUserID":"a","friendUserIDs":[]})"),
-              HasSubstr("friendUserIDs must not be empty"));
-  EXPECT_THAT(error("callbackBeforeImportFriendsCommand", R"({"ownerUserID":"a","friendUserIDs":["b",2]})"),
-              HasSubstr("friendUserIDs[1] must be a string"));
-  EXPECT_THAT(error("callbackAfterDeleteFriendCommand",
-                    R"({"callbackCommand":"callbackBeforeAddBlackCommand","ownerUserID":"a","friendUserID":"b"})"),
-              HasSubstr("differs"));
+  EXPECT_THAT(
+      error("callbackBeforeImportFriendsCommand", R"({"ownerUserID":"a","friendUserIDs":[]})"),
+      HasSubstr("friendUserIDs must not be empty"));
+  EXPECT_THAT(
+      error("callbackBeforeImportFriendsCommand", R"({"ownerUserID":"a","friendUserIDs":["b",2]})"),
+      HasSubstr("friendUserIDs[1] must be a string"));
+  EXPECT_THAT(
+      error(
+          "callbackAfterDeleteFriendCommand",
+          R"({"callbackCommand":"callbackBeforeAddBlackCommand","ownerUserID":"a","friendUserID":"b"})"),
+      HasSubstr("differs"));
   std::string many = R"({"ownerUserID":"a","friendUserIDs":[)";
   for (int i = 0; i < 1001; ++i) many += (i ? ",\"u" : "\"u") + std::to_string(i) + "\"";
   many += "]}";
@@ -146,18 +150,21 @@ TEST(OpenImRenderTest, Mutations) {
   v1::Decision d;
   d.set_verdict(v1::VERDICT_ALLOW);
   d.mutable_mutation()->set_remark("b***");
-  EXPECT_EQ(RenderAnswer(*FindCommand("callbackBeforeSetFriendRemarkCommand"), event, d, 20001).body,
-            R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0,"remark":"b***"})");
+  EXPECT_EQ(
+      RenderAnswer(*FindCommand("callbackBeforeSetFriendRemarkCommand"), event, d, 20001).body,
+      R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0,"remark":"b***"})");
   // A remark mutation means nothing to other commands.
-  EXPECT_EQ(RenderAnswer(*FindCommand("callbackBeforeAddFriendCommand"), event, d, 20001).body, kAllow);
+  EXPECT_EQ(RenderAnswer(*FindCommand("callbackBeforeAddFriendCommand"), event, d, 20001).body,
+            kAllow);
 
   const Command& import = *FindCommand("callbackBeforeImportFriendsCommand");
   v1::Decision filtered;
   filtered.set_verdict(v1::VERDICT_ALLOW);
   filtered.mutable_mutation()->mutable_friend_user_ids()->add_user_ids("u1");
   filtered.mutable_mutation()->mutable_friend_user_ids()->add_user_ids("u3");
-  EXPECT_EQ(RenderAnswer(import, event, filtered, 20001).body,
-            R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0,"friendUserIDs":["u1","u3"]})");
+  EXPECT_EQ(
+      RenderAnswer(import, event, filtered, 20001).body,
+      R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0,"friendUserIDs":["u1","u3"]})");
   v1::Decision nobody = Refusal(20200, "none allowed");
   nobody.mutable_mutation()->mutable_friend_user_ids();
   auto answer = RenderAnswer(import, event, nobody, 20001);

@@ -90,9 +90,11 @@ TEST(GatewaySettingsTest, MistakesAreNamed) {
               HasSubstr("tencent.default_refusal_code: must be in [38000, 39000]"));
   EXPECT_THAT(ErrorOf("tencent:\n  answer_budget_ms: 2000\n  apps: [{sdk_app_id: \"1\"}]\n"),
               HasSubstr("Tencent waits 2 s"));
-  EXPECT_THAT(ErrorOf("tencent:\n  failure_mode: {deny_code: 20001}\n  apps: [{sdk_app_id: \"1\"}]\n"),
-              HasSubstr("tencent.failure_mode.deny_code"));
-  EXPECT_THAT(ErrorOf("openim: [{name: a}, {name: a, path_prefix: /b}]\n"), HasSubstr("used twice"));
+  EXPECT_THAT(
+      ErrorOf("tencent:\n  failure_mode: {deny_code: 20001}\n  apps: [{sdk_app_id: \"1\"}]\n"),
+      HasSubstr("tencent.failure_mode.deny_code"));
+  EXPECT_THAT(ErrorOf("openim: [{name: a}, {name: a, path_prefix: /b}]\n"),
+              HasSubstr("used twice"));
   EXPECT_THAT(ErrorOf("openim: [{path_prefix: /a}, {name: b, path_prefix: /a}]\n"),
               HasSubstr("used twice"));
   EXPECT_THAT(ErrorOf("openim: [{path_prefix: a/}]\n"), HasSubstr("path_prefix"));
@@ -100,9 +102,11 @@ TEST(GatewaySettingsTest, MistakesAreNamed) {
               HasSubstr("openim[0].allowed_networks[0]"));
   EXPECT_THAT(ErrorOf("openim: [{basic_auth: {username: u}}]\n"),
               HasSubstr("needs password_env or password_file"));
-  EXPECT_THAT(ErrorOf("openim: [{basic_auth: {username: u, password_env: PW, password_file: /x}}]\n"),
-              HasSubstr("not both"));
-  EXPECT_THAT(ErrorOf("http: {worker_threads: 0}\n"), HasSubstr("at least one Tencent app or OpenIM"));
+  EXPECT_THAT(
+      ErrorOf("openim: [{basic_auth: {username: u, password_env: PW, password_file: /x}}]\n"),
+      HasSubstr("not both"));
+  EXPECT_THAT(ErrorOf("http: {worker_threads: 0}\n"),
+              HasSubstr("at least one Tencent app or OpenIM"));
   EXPECT_THAT(ErrorOf("policy: {load_balancing: random}\nopenim: [{}]\n"),
               HasSubstr("pick_first or round_robin"));
 }

@@ -1,6 +1,5 @@
-#include "gateway/tencent/codec.h"
-
 #include "absl/time/time.h"
+#include "gateway/tencent/codec.h"
 #include "gateway/tencent/signature.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
@@ -22,15 +21,16 @@ absl::StatusOr<v1::FriendshipEvent> Parse(std::string_view command_name, std::st
   return event;
 }
 
-std::string ErrorOf(std::string_view command, std::string_view body, InputLimitSettings limits = {}) {
+std::string ErrorOf(std::string_view command, std::string_view body,
+                    InputLimitSettings limits = {}) {
   auto parsed = Parse(command, body, limits);
   return parsed.ok() ? "OK" : std::string(parsed.status().message());
 }
 
 TEST(TencentCommandsTest, KnowsTheSixSnsCallbacks) {
-  for (const char* name : {"Sns.CallbackPrevFriendAdd", "Sns.CallbackPrevFriendResponse",
-                           "Sns.CallbackFriendAdd", "Sns.CallbackFriendDelete",
-                           "Sns.CallbackBlackListAdd", "Sns.CallbackBlackListDelete"}) {
+  for (const char* name :
+       {"Sns.CallbackPrevFriendAdd", "Sns.CallbackPrevFriendResponse", "Sns.CallbackFriendAdd",
+        "Sns.CallbackFriendDelete", "Sns.CallbackBlackListAdd", "Sns.CallbackBlackListDelete"}) {
     EXPECT_NE(FindCommand(name), nullptr) << name;
   }
   EXPECT_EQ(FindCommand("Sns.CallbackFriendAddX"), nullptr);
@@ -93,20 +93,24 @@ TEST(TencentParseTest, AfterCallbacksTakePairLists) {
 }
 
 TEST(TencentParseTest, UnknownFieldsAreKeptNotLost) {
-  auto e = Parse("Sns.CallbackFriendDelete",
-                 R"({"PairList":[{"From_Account":"a","To_Account":"b","Reason":{"k":[1,true,null]}}],
+  auto e =
+      Parse("Sns.CallbackFriendDelete",
+            R"({"PairList":[{"From_Account":"a","To_Account":"b","Reason":{"k":[1,true,null]}}],
                      "RequestId":"r-1","Nested":{"x":1.5}})");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->extras().fields().at("RequestId").string_value(), "r-1");
-  EXPECT_DOUBLE_EQ(e->extras().fields().at("Nested").struct_value().fields().at("x").number_value(), 1.5);
-  const auto& reason = e->relations(0).extras().fields().at("Reason").struct_value().fields().at("k");
+  EXPECT_DOUBLE_EQ(e->extras().fields().at("Nested").struct_value().fields().at("x").number_value(),
+                   1.5);
+  const auto& reason =
+      e->relations(0).extras().fields().at("Reason").struct_value().fields().at("k");
   ASSERT_EQ(reason.list_value().values_size(), 3);
   EXPECT_TRUE(reason.list_value().values(1).bool_value());
 }
 
 TEST(TencentParseTest, UnknownResponseActionIsKeptAsSent) {
-  auto e = Parse("Sns.CallbackPrevFriendResponse",
-                 R"({"From_Account":"a","ResponseFriendItem":[{"To_Account":"b","ResponseAction":"Response_Action_New"}]})");
+  auto e = Parse(
+      "Sns.CallbackPrevFriendResponse",
+      R"({"From_Account":"a","ResponseFriendItem":[{"To_Account":"b","ResponseAction":"Response_Action_New"}]})");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->relations(0).response_action(), v1::RESPONSE_ACTION_UNSPECIFIED);
   EXPECT_EQ(e->relations(0).extras().fields().at("ResponseAction").string_value(),
@@ -127,21 +131,33 @@ TEST(TencentParseTest, BadInputIsNamed) {
   EXPECT_THAT(ErrorOf(del, R"({"PairList":[{"From_Account":"","To_Account":"b"}]})"),
               HasSubstr("must not be empty"));
   EXPECT_THAT(ErrorOf(del, R"({"PairList":["x"]})"), HasSubstr("PairList[0] must be an object"));
-  EXPECT_THAT(ErrorOf(del, R"({"CallbackCommand":"Sns.CallbackFriendAdd","PairList":[{"From_Account":"a","To_Account":"b"}]})"),
-              HasSubstr("differs"));
-  EXPECT_THAT(ErrorOf(del, R"({"EventTime":"soon","PairList":[{"From_Account":"a","To_Account":"b"}]})"),
-              HasSubstr("EventTime must be an integer"));
-  EXPECT_THAT(ErrorOf(del, R"({"EventTime":-5,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
-              HasSubstr("not a time in milliseconds"));
+  EXPECT_THAT(
+      ErrorOf(
+          del,
+          R"({"CallbackCommand":"Sns.CallbackFriendAdd","PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+      HasSubstr("differs"));
+  EXPECT_THAT(
+      ErrorOf(del, R"({"EventTime":"soon","PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+      HasSubstr("EventTime must be an integer"));
+  EXPECT_THAT(
+      ErrorOf(del, R"({"EventTime":-5,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+      HasSubstr("not a time in milliseconds"));
   // Found by the fuzzer: beyond year 9999 protobuf's TimeUtil aborted the process.
-  EXPECT_THAT(ErrorOf(del, R"({"EventTime":16744073709551615,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
-              HasSubstr("not a time in milliseconds"));
-  EXPECT_EQ(ErrorOf(del, R"({"EventTime":253402300799999,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
-            "OK");
+  EXPECT_THAT(
+      ErrorOf(
+          del,
+          R"({"EventTime":16744073709551615,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+      HasSubstr("not a time in milliseconds"));
+  EXPECT_EQ(
+      ErrorOf(
+          del,
+          R"({"EventTime":253402300799999,"PairList":[{"From_Account":"a","To_Account":"b"}]})"),
+      "OK");
   EXPECT_THAT(ErrorOf("Sns.CallbackPrevFriendAdd", R"({"FriendItem":[{"To_Account":"b"}]})"),
               HasSubstr("From_Account is required"));
-  EXPECT_THAT(ErrorOf("Sns.CallbackPrevFriendAdd", R"({"From_Account":"a","FriendItem":[{"Remark":"r"}]})"),
-              HasSubstr("To_Account is required"));
+  EXPECT_THAT(
+      ErrorOf("Sns.CallbackPrevFriendAdd", R"({"From_Account":"a","FriendItem":[{"Remark":"r"}]})"),
+      HasSubstr("To_Account is required"));
 }
 
 TEST(TencentParseTest, EnforcesListAndStringBounds) {
@@ -158,15 +174,18 @@ TEST(TencentParseTest, EnforcesListAndStringBounds) {
   EXPECT_THAT(ErrorOf("Sns.CallbackFriendDelete",
                       R"({"PairList":[{"From_Account":"123456789","To_Account":"b"}]})", limits),
               HasSubstr("PairList[0].From_Account is longer than 8 bytes"));
-  EXPECT_THAT(ErrorOf("Sns.CallbackPrevFriendAdd",
-                      R"({"From_Account":"a","FriendItem":[{"To_Account":"b","AddWording":"01234567890"}]})",
-                      limits),
-              HasSubstr("FriendItem[0].AddWording is longer than 10 bytes"));
+  EXPECT_THAT(
+      ErrorOf(
+          "Sns.CallbackPrevFriendAdd",
+          R"({"From_Account":"a","FriendItem":[{"To_Account":"b","AddWording":"01234567890"}]})",
+          limits),
+      HasSubstr("FriendItem[0].AddWording is longer than 10 bytes"));
 }
 
 TEST(TencentRenderTest, BaseAnswers) {
   EXPECT_EQ(RenderOk(), R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""})");
-  EXPECT_EQ(RenderFail("bad \"x\""), R"({"ActionStatus":"FAIL","ErrorCode":1,"ErrorInfo":"bad \"x\""})");
+  EXPECT_EQ(RenderFail("bad \"x\""),
+            R"({"ActionStatus":"FAIL","ErrorCode":1,"ErrorInfo":"bad \"x\""})");
 }
 
 TEST(TencentRenderTest, BeforeAnswerIsPerTargetInRequestOrder) {
@@ -189,11 +208,10 @@ TEST(TencentRenderTest, BeforeAnswerIsPerTargetInRequestOrder) {
   a->set_verdict(v1::VERDICT_ALLOW);
   const BeforeAnswer answer = RenderBeforeAnswer(event, decision, 38001);
   EXPECT_EQ(answer.refused, 2);
-  EXPECT_EQ(answer.body,
-            R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-            R"({"To_Account":"a","ResultCode":0,"ResultInfo":""},)"
-            R"({"To_Account":"b","ResultCode":38100,"ResultInfo":"no"},)"
-            R"({"To_Account":"c","ResultCode":38001,"ResultInfo":"refused"}]})");
+  EXPECT_EQ(answer.body, R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
+                         R"({"To_Account":"a","ResultCode":0,"ResultInfo":""},)"
+                         R"({"To_Account":"b","ResultCode":38100,"ResultInfo":"no"},)"
+                         R"({"To_Account":"c","ResultCode":38001,"ResultInfo":"refused"}]})");
 }
 
 TEST(TencentRenderTest, TargetsWithoutVerdictFollowTheOverallVerdict) {
@@ -232,10 +250,12 @@ TEST(TencentSignatureTest, PublishedVector) {
 TEST(TencentSignatureTest, RefusesStaleWrongAndMissing) {
   const std::string sign = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
   const absl::Time t = absl::FromUnixSeconds(1669872112);
-  EXPECT_EQ(VerifySign("xxxxyyyy", "1669872112", sign, t + absl::Seconds(61), absl::Seconds(60)).code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(VerifySign("xxxxyyyy", "1669872112", sign, t - absl::Seconds(61), absl::Seconds(60)).code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      VerifySign("xxxxyyyy", "1669872112", sign, t + absl::Seconds(61), absl::Seconds(60)).code(),
+      absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      VerifySign("xxxxyyyy", "1669872112", sign, t - absl::Seconds(61), absl::Seconds(60)).code(),
+      absl::StatusCode::kUnauthenticated);
   EXPECT_FALSE(VerifySign("xxxxyyyz", "1669872112", sign, t, absl::Seconds(60)).ok());
   EXPECT_FALSE(VerifySign("xxxxyyyy", "1669872113", sign, t, absl::Seconds(60)).ok());
   EXPECT_FALSE(VerifySign("xxxxyyyy", "1669872112", sign.substr(1), t, absl::Seconds(60)).ok());
@@ -243,9 +263,10 @@ TEST(TencentSignatureTest, RefusesStaleWrongAndMissing) {
   EXPECT_FALSE(VerifySign("xxxxyyyy", "1669872112", "", t, absl::Seconds(60)).ok());
   EXPECT_FALSE(VerifySign("xxxxyyyy", "16698x2112", sign, t, absl::Seconds(60)).ok());
   // The error never carries the expected signature.
-  EXPECT_THAT(std::string(VerifySign("xxxxyyyy", "1669872112", std::string(64, 'a'), t,
-                                     absl::Seconds(60)).message()),
-              ::testing::Not(HasSubstr(sign)));
+  EXPECT_THAT(
+      std::string(VerifySign("xxxxyyyy", "1669872112", std::string(64, 'a'), t, absl::Seconds(60))
+                      .message()),
+      ::testing::Not(HasSubstr(sign)));
 }
 
 }  // namespace

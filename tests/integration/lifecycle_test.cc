@@ -23,7 +23,8 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 }
 
 // Runs a binary to completion and returns {exit code, stderr}.
-std::pair<int, std::string> RunToExit(const std::string& binary, const std::vector<std::string>& args) {
+std::pair<int, std::string> RunToExit(const std::string& binary,
+                                      const std::vector<std::string>& args) {
   auto p = Process::Start(binary, args);
   if (p == nullptr) return {-1, ""};
   const int code = p->WaitExit(absl::Seconds(20));
@@ -96,13 +97,15 @@ TEST(LifecycleTest, ReadinessFollowsThePolicyService) {
   EXPECT_TRUE(WaitForHttpStatus(stack.http_port, "/readyz", 503, absl::Seconds(20)));
   EXPECT_EQ(Get(stack.http_port, "/healthz").status, 200);
   // A policy service back on the same address makes the gateway ready again.
-  auto again = Process::Start(PolicyBinary(), {"--grpc-listen=127.0.0.1:" + std::to_string(stack.policy_port),
-                                               "--rules=" + SourcePath("examples/rules.yaml")});
+  auto again = Process::Start(PolicyBinary(),
+                              {"--grpc-listen=127.0.0.1:" + std::to_string(stack.policy_port),
+                               "--rules=" + SourcePath("examples/rules.yaml")});
   ASSERT_NE(again, nullptr);
   ASSERT_FALSE(again->WaitForLine("listening", absl::Seconds(20)).empty()) << again->Stderr();
   EXPECT_TRUE(WaitForHttpStatus(stack.http_port, "/readyz", 200, absl::Seconds(20)));
   EXPECT_EQ(Post(stack.http_port, "/openim/callbackAfterDeleteFriendCommand",
-                 TestData("openim/callbackAfterDeleteFriendCommand.json")).status,
+                 TestData("openim/callbackAfterDeleteFriendCommand.json"))
+                .status,
             200);
 }
 

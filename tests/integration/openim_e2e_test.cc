@@ -58,33 +58,43 @@ TEST_F(OpenImE2eTest, EveryCommandIsAllowedForOrdinaryUsers) {
 }
 
 TEST_F(OpenImE2eTest, BlockedUserIsRefusedWithNumericCodes) {
-  EXPECT_EQ(Send("callbackBeforeAddFriendCommand",
-                 R"({"callbackCommand":"callbackBeforeAddFriendCommand","fromUserID":"blocked_user",)"
-                 R"("toUserID":"u2","reqMsg":"hi","ex":""})" "\n")
-                .body,
-            kBlocked);
+  EXPECT_EQ(
+      Send("callbackBeforeAddFriendCommand",
+           R"({"callbackCommand":"callbackBeforeAddFriendCommand","fromUserID":"blocked_user",)"
+           R"("toUserID":"u2","reqMsg":"hi","ex":""})"
+           "\n")
+          .body,
+      kBlocked);
   EXPECT_EQ(Send("callbackBeforeAddFriendCommand",
                  R"({"callbackCommand":"callbackBeforeAddFriendCommand","fromUserID":"u1",)"
-                 R"("toUserID":"blocked_user","reqMsg":"hi","ex":""})" "\n")
+                 R"("toUserID":"blocked_user","reqMsg":"hi","ex":""})"
+                 "\n")
                 .body,
             kBlocked);
   // Agreeing to blocked_user's request is a friend response involving it.
-  EXPECT_EQ(Send("callbackBeforeAddFriendAgreeCommand",
-                 R"({"callbackCommand":"callbackBeforeAddFriendAgreeCommand","fromUserID":"blocked_user",)"
-                 R"("blackUserID":"u2","HandleResult":1,"HandleMsg":"ok"})" "\n")
-                .body,
-            kBlocked);
+  EXPECT_EQ(
+      Send(
+          "callbackBeforeAddFriendAgreeCommand",
+          R"({"callbackCommand":"callbackBeforeAddFriendAgreeCommand","fromUserID":"blocked_user",)"
+          R"("blackUserID":"u2","HandleResult":1,"HandleMsg":"ok"})"
+          "\n")
+          .body,
+      kBlocked);
   // After-callbacks are notifications: always allowed.
-  EXPECT_EQ(Send("callbackAfterAddFriendCommand",
-                 R"({"callbackCommand":"callbackAfterAddFriendCommand","fromUserID":"blocked_user",)"
-                 R"("toUserID":"u2","reqMsg":"hi"})" "\n")
-                .body,
-            kAllow);
+  EXPECT_EQ(
+      Send("callbackAfterAddFriendCommand",
+           R"({"callbackCommand":"callbackAfterAddFriendCommand","fromUserID":"blocked_user",)"
+           R"("toUserID":"u2","reqMsg":"hi"})"
+           "\n")
+          .body,
+      kAllow);
   // Other event types are not covered by the example rule.
-  EXPECT_EQ(Send("callbackBeforeAddBlackCommand",
-                 R"({"callbackCommand":"callbackBeforeAddBlackCommand","ownerUserID":"blocked_user","blackUserID":"u2"})")
-                .body,
-            kAllow);
+  EXPECT_EQ(
+      Send(
+          "callbackBeforeAddBlackCommand",
+          R"({"callbackCommand":"callbackBeforeAddBlackCommand","ownerUserID":"blocked_user","blackUserID":"u2"})")
+          .body,
+      kAllow);
 }
 
 TEST_F(OpenImE2eTest, OperationIdHeaderInAnyCaseAndTheContenttypeQuery) {
@@ -92,8 +102,10 @@ TEST_F(OpenImE2eTest, OperationIdHeaderInAnyCaseAndTheContenttypeQuery) {
   EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body, {{"Operationid", "a"}}).body, kAllow);
   EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body, {{"OPERATIONID", "b"}}).body, kAllow);
   EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body, {}).body, kAllow);
-  EXPECT_EQ(Post(stack_.http_port, "/openim/callbackAfterDeleteFriendCommand?contenttype=json", body).body,
-            kAllow);
+  EXPECT_EQ(
+      Post(stack_.http_port, "/openim/callbackAfterDeleteFriendCommand?contenttype=json", body)
+          .body,
+      kAllow);
 }
 
 TEST_F(OpenImE2eTest, BadInputGetsValidJsonAndTheServerKeepsServing) {
@@ -106,9 +118,11 @@ TEST_F(OpenImE2eTest, BadInputGetsValidJsonAndTheServerKeepsServing) {
       {"callbackBeforeSendSingleMsgCommand", "{}", 404, "not a friend callback command"},
       {"callbackAfterDeleteFriendCommand", "not json\n", 400, "not valid JSON"},
       {"callbackAfterDeleteFriendCommand", "", 400, "not valid JSON"},
-      {"callbackAfterDeleteFriendCommand", R"({"ownerUserID":"a"})", 400, "friendUserID is required"},
-      {"callbackBeforeAddFriendAgreeCommand", R"({"fromUserID":"a","blackUserID":"b","HandleResult":"1"})",
-       400, "HandleResult must be an integer"},
+      {"callbackAfterDeleteFriendCommand", R"({"ownerUserID":"a"})", 400,
+       "friendUserID is required"},
+      {"callbackBeforeAddFriendAgreeCommand",
+       R"({"fromUserID":"a","blackUserID":"b","HandleResult":"1"})", 400,
+       "HandleResult must be an integer"},
       {"callbackBeforeImportFriendsCommand",
        R"({"ownerUserID":"a","friendUserIDs":[")" + std::string(200, 'x') + R"("]})", 400,
        "longer than 128 bytes"},
@@ -128,7 +142,8 @@ TEST_F(OpenImE2eTest, BadInputGetsValidJsonAndTheServerKeepsServing) {
   EXPECT_EQ(other.status, 404);
   EXPECT_THAT(other.body, HasSubstr("error"));
   EXPECT_EQ(Send("callbackAfterDeleteFriendCommand",
-                 TestData("openim/callbackAfterDeleteFriendCommand.json")).body,
+                 TestData("openim/callbackAfterDeleteFriendCommand.json"))
+                .body,
             kAllow);
 }
 
@@ -136,13 +151,16 @@ TEST(OpenImInstancesTest, SeveralInstancesWithTheirOwnPrefixAndCredentials) {
   const std::string config = ::testing::TempDir() + "/gw_openim.yaml";
   const std::string pw_file = ::testing::TempDir() + "/openim_b_pw";
   std::ofstream(pw_file) << "pw-b\n";
-  std::ofstream(config) << "openim:\n"
-                           "  - name: im-a\n    path_prefix: /im/a\n"
-                           "    basic_auth: {username: a, password_env: OPENIM_A_PASSWORD}\n"
-                           "  - name: im-b\n    path_prefix: /im/b\n    default_refusal_code: 29000\n"
-                           "    basic_auth: {username: b, password_file: " + pw_file + "}\n"
-                           "    allowed_networks: [127.0.0.0/8]\n"
-                           "  - name: im-c\n    path_prefix: /im/c\n    allowed_networks: [10.0.0.0/8]\n";
+  std::ofstream(config)
+      << "openim:\n"
+         "  - name: im-a\n    path_prefix: /im/a\n"
+         "    basic_auth: {username: a, password_env: OPENIM_A_PASSWORD}\n"
+         "  - name: im-b\n    path_prefix: /im/b\n    default_refusal_code: 29000\n"
+         "    basic_auth: {username: b, password_file: " +
+             pw_file +
+             "}\n"
+             "    allowed_networks: [127.0.0.0/8]\n"
+             "  - name: im-c\n    path_prefix: /im/c\n    allowed_networks: [10.0.0.0/8]\n";
   int policy_port = 0;
   auto policy = StartPolicy(SourcePath("examples/rules.yaml"), &policy_port);
   ASSERT_NE(policy, nullptr);
@@ -156,10 +174,13 @@ TEST(OpenImInstancesTest, SeveralInstancesWithTheirOwnPrefixAndCredentials) {
     return std::vector<std::pair<std::string, std::string>>{
         {"Authorization", "Basic " + absl::Base64Escape(creds)}};
   };
-  EXPECT_EQ(Post(port, "/im/a/callbackAfterDeleteFriendCommand", body, basic("a:pw-a")).body, kAllow);
-  EXPECT_EQ(Post(port, "/im/a/callbackAfterDeleteFriendCommand", body, basic("b:pw-b")).status, 401);
+  EXPECT_EQ(Post(port, "/im/a/callbackAfterDeleteFriendCommand", body, basic("a:pw-a")).body,
+            kAllow);
+  EXPECT_EQ(Post(port, "/im/a/callbackAfterDeleteFriendCommand", body, basic("b:pw-b")).status,
+            401);
   EXPECT_EQ(Post(port, "/im/a/callbackAfterDeleteFriendCommand", body).status, 401);
-  EXPECT_EQ(Post(port, "/im/b/callbackAfterDeleteFriendCommand", body, basic("b:pw-b")).body, kAllow);
+  EXPECT_EQ(Post(port, "/im/b/callbackAfterDeleteFriendCommand", body, basic("b:pw-b")).body,
+            kAllow);
   EXPECT_EQ(Post(port, "/im/c/callbackAfterDeleteFriendCommand", body).status, 403);
   // The old default prefix is not served by this config.
   EXPECT_EQ(Post(port, "/openim/callbackAfterDeleteFriendCommand", body).status, 404);
@@ -178,8 +199,10 @@ TEST(OpenImPolicyDownTest, StoppedPolicyStillGetsAValidAnswerInTime) {
     EXPECT_EQ(r.body, kAllow) << command;
     EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << command;
   }
-  EXPECT_THAT(Get(stack.http_port, "/metrics").body,
-              HasSubstr(R"(friendgate_gateway_policy_fallbacks_total{action="allow",command="callbackBeforeAddFriendCommand")"));
+  EXPECT_THAT(
+      Get(stack.http_port, "/metrics").body,
+      HasSubstr(
+          R"(friendgate_gateway_policy_fallbacks_total{action="allow",command="callbackBeforeAddFriendCommand")"));
   EXPECT_TRUE(WaitForHttpStatus(stack.http_port, "/readyz", 503, absl::Seconds(20)));
 }
 

@@ -34,11 +34,10 @@ TEST(SeedCallbacksTest, TencentPrevFriendResponseRefusesOnlyTheBlockedTarget) {
   const HttpResult r = Post(stack.http_port, TencentPath("Sns.CallbackPrevFriendResponse"),
                             TestData("tencent/Sns.CallbackPrevFriendResponse.json"));
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-            R"({"To_Account":"id1","ResultCode":0,"ResultInfo":""},)"
-            R"({"To_Account":"blocked_user","ResultCode":38100,)"
-            R"("ResultInfo":"this user cannot make or answer friend requests"}]})");
+  EXPECT_EQ(r.body, R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
+                    R"({"To_Account":"id1","ResultCode":0,"ResultInfo":""},)"
+                    R"({"To_Account":"blocked_user","ResultCode":38100,)"
+                    R"("ResultInfo":"this user cannot make or answer friend requests"}]})");
 }
 
 TEST(SeedCallbacksTest, TencentResponseByTheBlockedUserRefusesEveryTarget) {
@@ -49,19 +48,19 @@ TEST(SeedCallbacksTest, TencentResponseByTheBlockedUserRefusesEveryTarget) {
       R"({"CallbackCommand":"Sns.CallbackPrevFriendResponse","Requester_Account":"blocked_user",)"
       R"("From_Account":"blocked_user","ResponseFriendItem":[{"To_Account":"a","ResponseAction":"Response_Action_Agree"},)"
       R"({"To_Account":"b","ResponseAction":"Response_Action_AgreeAndAdd"}],"EventTime":1631777645424})");
-  EXPECT_EQ(r.body,
-            R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-            R"({"To_Account":"a","ResultCode":38100,"ResultInfo":"this user cannot make or answer friend requests"},)"
-            R"({"To_Account":"b","ResultCode":38100,"ResultInfo":"this user cannot make or answer friend requests"}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
+      R"({"To_Account":"a","ResultCode":38100,"ResultInfo":"this user cannot make or answer friend requests"},)"
+      R"({"To_Account":"b","ResultCode":38100,"ResultInfo":"this user cannot make or answer friend requests"}]})");
 }
 
 TEST(SeedCallbacksTest, OpenImAfterDeleteFriendAnswersWithNumbers) {
   Stack stack = StartStack();
   ASSERT_NE(stack.gateway, nullptr);
-  const HttpResult r =
-      Post(stack.http_port, "/openim/callbackAfterDeleteFriendCommand?contenttype=json",
-           TestData("openim/callbackAfterDeleteFriendCommand.json"),
-           {{"operationID", "1700000000000"}});
+  const HttpResult r = Post(
+      stack.http_port, "/openim/callbackAfterDeleteFriendCommand?contenttype=json",
+      TestData("openim/callbackAfterDeleteFriendCommand.json"), {{"operationID", "1700000000000"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0})");
 }

@@ -26,7 +26,8 @@ using ::testing::HasSubstr;
 constexpr char kOk[] = R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""})";
 constexpr char kToken[] = "s3cret-token";
 
-std::string Path(const std::string& app, const std::string& command, const std::string& extra = "") {
+std::string Path(const std::string& app, const std::string& command,
+                 const std::string& extra = "") {
   return "/tencent/callback?SdkAppid=" + app + "&CallbackCommand=" + command +
          "&contenttype=json&ClientIP=10.0.0.1&OptPlatform=Android" + extra;
 }
@@ -46,13 +47,15 @@ class TencentE2eTest : public ::testing::Test {
 };
 
 TEST_F(TencentE2eTest, AllSixCommandsAnswerExactly) {
-  EXPECT_EQ(Send("Sns.CallbackPrevFriendAdd", TestData("tencent/Sns.CallbackPrevFriendAdd.json")).body,
-            R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-            R"({"To_Account":"id1","ResultCode":0,"ResultInfo":""},)"
-            R"({"To_Account":"blocked_user","ResultCode":38100,)"
-            R"("ResultInfo":"this user cannot make or answer friend requests"}]})");
+  EXPECT_EQ(
+      Send("Sns.CallbackPrevFriendAdd", TestData("tencent/Sns.CallbackPrevFriendAdd.json")).body,
+      R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
+      R"({"To_Account":"id1","ResultCode":0,"ResultInfo":""},)"
+      R"({"To_Account":"blocked_user","ResultCode":38100,)"
+      R"("ResultInfo":"this user cannot make or answer friend requests"}]})");
   EXPECT_THAT(Send("Sns.CallbackPrevFriendResponse",
-                   TestData("tencent/Sns.CallbackPrevFriendResponse.json")).body,
+                   TestData("tencent/Sns.CallbackPrevFriendResponse.json"))
+                  .body,
               HasSubstr(R"({"To_Account":"blocked_user","ResultCode":38100)"));
   for (const char* after : {"Sns.CallbackFriendAdd", "Sns.CallbackFriendDelete",
                             "Sns.CallbackBlackListAdd", "Sns.CallbackBlackListDelete"}) {
@@ -61,10 +64,12 @@ TEST_F(TencentE2eTest, AllSixCommandsAnswerExactly) {
     EXPECT_EQ(r.body, kOk) << after;
   }
   // After-callbacks are answered OK even when a blocked user appears.
-  EXPECT_EQ(Send("Sns.CallbackFriendAdd",
-                 R"({"PairList":[{"From_Account":"blocked_user","To_Account":"x","Initiator_Account":"x"}]})")
-                .body,
-            kOk);
+  EXPECT_EQ(
+      Send(
+          "Sns.CallbackFriendAdd",
+          R"({"PairList":[{"From_Account":"blocked_user","To_Account":"x","Initiator_Account":"x"}]})")
+          .body,
+      kOk);
 }
 
 TEST_F(TencentE2eTest, ResultItemsFollowTheRequestOrderAtTheListLimit) {
@@ -73,9 +78,11 @@ TEST_F(TencentE2eTest, ResultItemsFollowTheRequestOrderAtTheListLimit) {
   for (int i = 0; i < 1000; ++i) {
     const std::string to = i == 500 ? "blocked_user" : "u" + std::to_string(i);
     body += (i ? "," : "") + std::string(R"({"To_Account":")") + to + "\"}";
-    expected += (i ? "," : "") + std::string(R"({"To_Account":")") + to +
-                (i == 500 ? R"(","ResultCode":38100,"ResultInfo":"this user cannot make or answer friend requests"})"
-                          : R"(","ResultCode":0,"ResultInfo":""})");
+    expected +=
+        (i ? "," : "") + std::string(R"({"To_Account":")") + to +
+        (i == 500
+             ? R"(","ResultCode":38100,"ResultInfo":"this user cannot make or answer friend requests"})"
+             : R"(","ResultCode":0,"ResultInfo":""})");
   }
   body += "]}";
   expected += "]}";
@@ -85,7 +92,8 @@ TEST_F(TencentE2eTest, ResultItemsFollowTheRequestOrderAtTheListLimit) {
 TEST_F(TencentE2eTest, SignedAppChecksSignAndTime) {
   const std::string now = std::to_string(std::time(nullptr));
   const std::string body = TestData("tencent/Sns.CallbackFriendDelete.json");
-  const std::string good = "&RequestTime=" + now + "&Sign=" + gateway::tencent::ComputeSign(kToken, now);
+  const std::string good =
+      "&RequestTime=" + now + "&Sign=" + gateway::tencent::ComputeSign(kToken, now);
   EXPECT_EQ(Send("Sns.CallbackFriendDelete", body, "1400000001", good).body, kOk);
 
   HttpResult r = Send("Sns.CallbackFriendDelete", body, "1400000001");
@@ -110,22 +118,25 @@ TEST_F(TencentE2eTest, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
   };
   const std::string too_many = [] {
     std::string s = R"({"PairList":[)";
-    for (int i = 0; i < 1001; ++i) s += (i ? "," : "") + std::string(R"({"From_Account":"a","To_Account":"b"})");
+    for (int i = 0; i < 1001; ++i)
+      s += (i ? "," : "") + std::string(R"({"From_Account":"a","To_Account":"b"})");
     return s + "]}";
   }();
   const std::vector<Case> cases = {
       {"1499999999", "Sns.CallbackFriendDelete", "{}", 403, "not served here"},
       {"", "Sns.CallbackFriendDelete", "{}", 403, "SdkAppid is missing"},
       {"1400000000", "Sns.CallbackFriendDelete", "this is not json", 400, "not valid JSON"},
-      {"1400000000", "Sns.CallbackFriendDelete", R"({"PairList":"x"})", 400, "PairList must be an array"},
-      {"1400000000", "Sns.CallbackFriendDelete", R"({"PairList":[{"From_Account":1,"To_Account":"b"}]})", 400,
+      {"1400000000", "Sns.CallbackFriendDelete", R"({"PairList":"x"})", 400,
+       "PairList must be an array"},
+      {"1400000000", "Sns.CallbackFriendDelete",
+       R"({"PairList":[{"From_Account":1,"To_Account":"b"}]})", 400,
        "PairList[0].From_Account must be a string"},
       {"1400000000", "Sns.CallbackPrevFriendAdd", R"({"FriendItem":[{"To_Account":"b"}]})", 400,
        "From_Account is required"},
       {"1400000000", "Sns.CallbackFriendDelete", too_many, 400, "more than 1000 items"},
       {"1400000000", "Sns.CallbackFriendDelete",
-       R"({"PairList":[{"From_Account":")" + std::string(129, 'a') + R"(","To_Account":"b"}]})", 400,
-       "longer than 128 bytes"},
+       R"({"PairList":[{"From_Account":")" + std::string(129, 'a') + R"(","To_Account":"b"}]})",
+       400, "longer than 128 bytes"},
   };
   for (const Case& c : cases) {
     const HttpResult r = Send(c.command, c.body, c.app);
@@ -141,13 +152,23 @@ TEST_F(TencentE2eTest, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
   // Unknown commands from a valid app are acknowledged.
   EXPECT_EQ(Send("Sns.CallbackFutureThing", R"({"a":1})").body, kOk);
   // And the gateway still serves.
-  EXPECT_EQ(Send("Sns.CallbackFriendDelete", TestData("tencent/Sns.CallbackFriendDelete.json")).body, kOk);
+  EXPECT_EQ(
+      Send("Sns.CallbackFriendDelete", TestData("tencent/Sns.CallbackFriendDelete.json")).body,
+      kOk);
   EXPECT_EQ(Get(stack_.http_port, "/healthz").status, 200);
   const std::string metrics = Get(stack_.http_port, "/metrics").body;
-  EXPECT_THAT(metrics, HasSubstr(R"(command="Sns.CallbackFriendDelete",result="bad_request",vendor="tencent"} 5)"));
-  EXPECT_THAT(metrics, HasSubstr(R"(command="Sns.CallbackPrevFriendAdd",result="bad_request",vendor="tencent"} 1)"));
-  EXPECT_THAT(metrics, HasSubstr(R"(command="Sns.CallbackFriendDelete",result="forbidden",vendor="tencent"} 2)"));
-  EXPECT_THAT(metrics, HasSubstr(R"(command="Sns.CallbackFriendDelete",result="too_large",vendor="tencent"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(command="Sns.CallbackFriendDelete",result="bad_request",vendor="tencent"} 5)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(command="Sns.CallbackPrevFriendAdd",result="bad_request",vendor="tencent"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(command="Sns.CallbackFriendDelete",result="forbidden",vendor="tencent"} 2)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(command="Sns.CallbackFriendDelete",result="too_large",vendor="tencent"} 1)"));
   EXPECT_THAT(metrics, HasSubstr(R"(result="unknown_command",vendor="tencent"} 1)"));
 }
 
@@ -169,7 +190,8 @@ TEST(TencentPolicyDownTest, AnswersInTimeWithTheFailureModeWhenThePolicyIsGoneOr
   getsockname(silent_fd, reinterpret_cast<sockaddr*>(&addr), &len);
   const int silent_port = ntohs(addr.sin_port);
 
-  for (const std::string& target : {"127.0.0.1:" + std::to_string(silent_port), std::string("127.0.0.1:1")}) {
+  for (const std::string& target :
+       {"127.0.0.1:" + std::to_string(silent_port), std::string("127.0.0.1:1")}) {
     int port = 0;
     auto gateway = StartGateway(config, target, &port);
     ASSERT_NE(gateway, nullptr);
@@ -178,10 +200,11 @@ TEST(TencentPolicyDownTest, AnswersInTimeWithTheFailureModeWhenThePolicyIsGoneOr
     const HttpResult deny = Post(port, Path("1400000000", "Sns.CallbackPrevFriendAdd"),
                                  TestData("tencent/Sns.CallbackPrevFriendAdd.json"));
     const absl::Duration took = absl::Now() - start;
-    EXPECT_EQ(deny.body,
-              R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-              R"({"To_Account":"id1","ResultCode":38001,"ResultInfo":"service temporarily unavailable"},)"
-              R"({"To_Account":"blocked_user","ResultCode":38001,"ResultInfo":"service temporarily unavailable"}]})")
+    EXPECT_EQ(
+        deny.body,
+        R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
+        R"({"To_Account":"id1","ResultCode":38001,"ResultInfo":"service temporarily unavailable"},)"
+        R"({"To_Account":"blocked_user","ResultCode":38001,"ResultInfo":"service temporarily unavailable"}]})")
         << target;
     // Tencent gives up after 2 s; the budget here is 0.3 s.
     EXPECT_LT(took, absl::Seconds(2)) << target;
@@ -189,9 +212,13 @@ TEST(TencentPolicyDownTest, AnswersInTimeWithTheFailureModeWhenThePolicyIsGoneOr
                                   TestData("tencent/Sns.CallbackPrevFriendResponse.json"));
     EXPECT_THAT(allow.body, HasSubstr(R"("To_Account":"blocked_user","ResultCode":0)"));
     EXPECT_EQ(Post(port, Path("1400000000", "Sns.CallbackFriendDelete"),
-                   TestData("tencent/Sns.CallbackFriendDelete.json")).body, kOk);
-    EXPECT_THAT(Get(port, "/metrics").body,
-                HasSubstr(R"(friendgate_gateway_policy_fallbacks_total{action="deny",command="Sns.CallbackPrevFriendAdd")"));
+                   TestData("tencent/Sns.CallbackFriendDelete.json"))
+                  .body,
+              kOk);
+    EXPECT_THAT(
+        Get(port, "/metrics").body,
+        HasSubstr(
+            R"(friendgate_gateway_policy_fallbacks_total{action="deny",command="Sns.CallbackPrevFriendAdd")"));
     EXPECT_THAT(gateway->Stderr(), HasSubstr("applied the failure mode"));
   }
   close(silent_fd);

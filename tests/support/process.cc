@@ -164,10 +164,10 @@ std::unique_ptr<Process> StartPolicy(const std::string& rules_path, int* port,
 std::unique_ptr<Process> StartGateway(const std::string& config_path,
                                       const std::string& policy_target, int* port,
                                       const std::vector<std::string>& env) {
-  auto process = Process::Start(GatewayBinary(),
-                                {"--http-listen=127.0.0.1:0", "--policy-target=" + policy_target,
-                                 "--config=" + config_path},
-                                env);
+  auto process = Process::Start(
+      GatewayBinary(),
+      {"--http-listen=127.0.0.1:0", "--policy-target=" + policy_target, "--config=" + config_path},
+      env);
   if (process == nullptr) {
     ADD_FAILURE() << "cannot start " << GatewayBinary();
     return nullptr;
@@ -189,8 +189,8 @@ Stack StartStack(const std::string& rules_path, const std::string& config_path,
   std::vector<std::string> env = {
       StrCat("FRIENDGATE_TENCENT_TOKEN_1400000001=", kExampleTencentToken)};
   env.insert(env.end(), gateway_env.begin(), gateway_env.end());
-  stack.gateway = StartGateway(config_path, StrCat("127.0.0.1:", stack.policy_port),
-                               &stack.http_port, env);
+  stack.gateway =
+      StartGateway(config_path, StrCat("127.0.0.1:", stack.policy_port), &stack.http_port, env);
   if (stack.gateway == nullptr) return stack;
   if (!WaitForHttpStatus(stack.http_port, "/readyz", 200, absl::Seconds(20))) {
     ADD_FAILURE() << "gateway never became ready; stderr:\n" << stack.gateway->Stderr();

@@ -229,7 +229,8 @@ tencent:
 
   // The reverse delete, then its own callback, then nothing more.
   ASSERT_TRUE(Eventually([&] { return !tencent.graph().Has("dave", "carol"); }))
-      << "policy stderr:\n" << policy->Stderr();
+      << "policy stderr:\n"
+      << policy->Stderr();
   ASSERT_TRUE(Eventually([&] { return callbacks_ok.load() == 2; }));
   // The echo of the reverse delete is recognised, so no third call can follow.
   EXPECT_NE(policy->WaitForLine("mutual delete skipped", absl::Seconds(15)), "")
