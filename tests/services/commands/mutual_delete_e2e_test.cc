@@ -55,6 +55,37 @@ std::string FriendDeleteCallback(const std::vector<Edge>& pairs) {
   return body;
 }
 
+// Makes the emulator POST its after-callbacks to the gateway, as Tencent
+// does; counts the callbacks the gateway answered OK.
+void SendCallbacksToGateway(friendgate::testing::TencentEmulator& tencent, int http_port,
+                            std::atomic<int>* answered_ok) {
+  tencent.OnDeleted([http_port, answered_ok](const std::vector<Edge>& removed) {
+    auto result = friendgate::testing::Post(
+        http_port,
+        "/tencent/callback?SdkAppid=1400000000&CallbackCommand=Sns.CallbackFriendDelete"
+        "&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI",
+        FriendDeleteCallback(removed), {{"Content-Type", "application/json"}});
+    if (result.status == 200 && result.body.find("\"ActionStatus\":\"OK\"") != std::string::npos) {
+      ++*answered_ok;
+    }
+  });
+}
+
+// One DeleteFriends RPC, one way, on tenant 1400000000.
+grpc::Status DeleteOneWay(int port, const std::string& from, const std::string& to,
+                          v1::DeleteFriendsResponse* response) {
+  auto stub = v1::FriendshipCommands::NewStub(
+      grpc::CreateChannel(StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  v1::DeleteFriendsRequest request;
+  request.set_tenant("1400000000");
+  request.set_from_user(from);
+  request.add_to_users(to);
+  request.set_mode(v1::DELETE_MODE_ONE_WAY);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return stub->DeleteFriends(&context, request, response);
+}
+
 TEST(MutualDeleteEndToEnd, OneWayDeleteBecomesMutualThroughTheGateway) {
   friendgate::testing::TencentEmulatorOptions emulator_options;
   emulator_options.secret_key = kKey;
@@ -109,29 +140,11 @@ tencent:
 
   // The emulator sends its after-callbacks to the gateway, like Tencent.
   std::atomic<int> callbacks_ok{0};
-  tencent.OnDeleted([&](const std::vector<Edge>& removed) {
-    auto result = friendgate::testing::Post(
-        http_port,
-        "/tencent/callback?SdkAppid=1400000000&CallbackCommand=Sns.CallbackFriendDelete"
-        "&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI",
-        FriendDeleteCallback(removed), {{"Content-Type", "application/json"}});
-    if (result.status == 200 && result.body.find("\"ActionStatus\":\"OK\"") != std::string::npos) {
-      ++callbacks_ok;
-    }
-  });
+  SendCallbacksToGateway(tencent, http_port, &callbacks_ok);
 
   // A service deletes one way with one RPC.
-  auto stub = v1::FriendshipCommands::NewStub(
-      grpc::CreateChannel(StrCat("127.0.0.1:", commands_port), grpc::InsecureChannelCredentials()));
-  v1::DeleteFriendsRequest request;
-  request.set_tenant("1400000000");
-  request.set_from_user("alice");
-  request.add_to_users("bob");
-  request.set_mode(v1::DELETE_MODE_ONE_WAY);
   v1::DeleteFriendsResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Status status = stub->DeleteFriends(&context, request, &response);
+  const grpc::Status status = DeleteOneWay(commands_port, "alice", "bob", &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.results(0).outcome(), v1::DELETE_OUTCOME_DELETED);
 
@@ -202,28 +215,10 @@ tencent:
   ASSERT_TRUE(friendgate::testing::WaitForHttpStatus(http_port, "/readyz", 200, absl::Seconds(20)));
 
   std::atomic<int> callbacks_ok{0};
-  tencent.OnDeleted([&](const std::vector<Edge>& removed) {
-    auto result = friendgate::testing::Post(
-        http_port,
-        "/tencent/callback?SdkAppid=1400000000&CallbackCommand=Sns.CallbackFriendDelete"
-        "&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI",
-        FriendDeleteCallback(removed), {{"Content-Type", "application/json"}});
-    if (result.status == 200 && result.body.find("\"ActionStatus\":\"OK\"") != std::string::npos) {
-      ++callbacks_ok;
-    }
-  });
+  SendCallbacksToGateway(tencent, http_port, &callbacks_ok);
 
-  auto stub = v1::FriendshipCommands::NewStub(
-      grpc::CreateChannel(StrCat("127.0.0.1:", policy_port), grpc::InsecureChannelCredentials()));
-  v1::DeleteFriendsRequest request;
-  request.set_tenant("1400000000");
-  request.set_from_user("carol");
-  request.add_to_users("dave");
-  request.set_mode(v1::DELETE_MODE_ONE_WAY);
   v1::DeleteFriendsResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Status status = stub->DeleteFriends(&context, request, &response);
+  const grpc::Status status = DeleteOneWay(policy_port, "carol", "dave", &response);
   ASSERT_TRUE(status.ok()) << status.error_message() << "\npolicy stderr:\n" << policy->Stderr();
   ASSERT_EQ(response.results(0).outcome(), v1::DELETE_OUTCOME_DELETED);
 
