@@ -307,6 +307,22 @@ TEST(TencentClientTest, SpeaksHttpsAndVerifiesTheCertificate) {
   EXPECT_EQ(emulator.request_count(), 1);
 }
 
+// `threads` callers share `client`, each deleting `per_thread` distinct
+// targets one request at a time; returns the wall time it all took.
+absl::Duration DeleteFromThreads(TencentClient& client, int threads, int per_thread) {
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t) {
+    callers.emplace_back([&client, t, per_thread] {
+      for (int i = 0; i < per_thread; ++i) {
+        client.DeleteFriends(Command({StrCat("t", t, "u", i)}), Later(absl::Seconds(60)));
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  return absl::Now() - start;
+}
+
 // The rate limit, measured on the real clock: N requests with a bucket of
 // `burst` at `rate` per second cannot take less than (N - burst) / rate, and
 // the emulator (allowing rate + burst in any one-second window) never
@@ -324,17 +340,7 @@ TEST(TencentClientTest, RateLimitIsSharedAndRespected) {
   settings.burst = kBurst;
   auto client = MakeClient(emulator, Clock::Real(), settings);
 
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        client->DeleteFriends(Command({StrCat("t", t, "u", i)}), Later(absl::Seconds(60)));
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  const absl::Duration elapsed = absl::Now() - start;
+  const absl::Duration elapsed = DeleteFromThreads(*client, kThreads, kPerThread);
   constexpr int kTotal = kThreads * kPerThread;
   EXPECT_EQ(emulator.request_count(), kTotal);
   EXPECT_EQ(emulator.throttled(), 0);
@@ -354,17 +360,7 @@ TEST(TencentClientTest, DefaultsStayUnderTencentsLimit) {
   auto client = MakeClient(emulator, Clock::Real(), settings);
   constexpr int kThreads = 4;
   constexpr int kPerThread = 75;
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        client->DeleteFriends(Command({StrCat("t", t, "u", i)}), Later(absl::Seconds(60)));
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  const absl::Duration elapsed = absl::Now() - start;
+  const absl::Duration elapsed = DeleteFromThreads(*client, kThreads, kPerThread);
   constexpr int kTotal = kThreads * kPerThread;
   EXPECT_EQ(emulator.request_count(), kTotal);
   EXPECT_EQ(emulator.throttled(), 0);
