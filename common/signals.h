@@ -5,7 +5,7 @@ namespace friendgate {
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it
 // starts afterwards, so they are only ever received by WaitForSignal. Call it
-// first thing in main, before any thread exists (gRPC and cpp-httplib start
+// first thing in main, before any thread exists (gRPC and the HTTP servers start
 // threads).
 void BlockShutdownSignals();
 

@@ -2,7 +2,9 @@
 // config, the policy channel, adapters, server, signals.
 
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -45,6 +47,19 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
   return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
 }
 
+// Each connection is a file descriptor: lift the soft limit (often 1024) to
+// the hard one, as far as max_connections and gRPC need.
+void RaiseOpenFileLimit(size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, max_connections + 256);
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = wanted;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log::Warn("cannot raise the open file limit", {{"wanted", static_cast<int64_t>(wanted)}});
+  }
+}
+
 int Run(const Flags& flags) {
   std::string host;
   int port = 0;
@@ -59,11 +74,20 @@ int Run(const Flags& flags) {
     return 1;
   }
   const GatewaySettings settings = *std::move(loaded);
+  if (settings.worker_threads_ignored) {
+    log::Warn("http.worker_threads is deprecated and ignored; see http.io_threads",
+              {{"config", flags.config}});
+  }
+  RaiseOpenFileLimit(settings.max_connections);
 
   auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing);
   HealthWatcher health(grpc::health::v1::Health::NewStub(channel), settings.health_check_interval,
                        settings.health_check_timeout);
-  GrpcPolicyClient policy(v1::PolicyService::NewStub(channel));
+  PolicyBatchOptions batching;
+  batching.max_batch_size = settings.policy_max_batch_size;
+  batching.max_in_flight_batches = settings.policy_max_in_flight_batches;
+  batching.max_queued_events = settings.policy_max_queued_events;
+  GrpcPolicyClient policy(v1::PolicyService::NewStub(channel), batching);
   GatewayMetrics metrics;
   Decider decider(&policy, &metrics);
   HttpServer server(settings, &health, &metrics);

@@ -97,7 +97,9 @@ int Connect(const Options& o) {
 
 // Length of one complete response at the front of `in` (headers plus
 // Content-Length body), 0 if incomplete, -1 if malformed. `status` is set.
-long CompleteResponse(const std::string& in, int* status) {
+// `close`: the server announced it closes the connection after this answer
+// (as an HTTP client must, the generator then reconnects before the next).
+long CompleteResponse(const std::string& in, int* status, bool* close) {
   const size_t end = in.find("\r\n\r\n");
   if (end == std::string::npos) return in.size() > 65536 ? -1 : 0;
   if (in.compare(0, 9, "HTTP/1.1 ") != 0 || in.size() < 12) return -1;
@@ -109,6 +111,9 @@ long CompleteResponse(const std::string& in, int* status) {
     const std::string line = in.substr(pos, eol - pos);
     if (line.size() > 15 && strncasecmp(line.c_str(), "Content-Length:", 15) == 0) {
       length = std::atol(line.c_str() + 15);
+    }
+    if (line.size() >= 17 && strncasecmp(line.c_str(), "Connection: close", 17) == 0) {
+      *close = true;
     }
     pos = eol + 2;
   }
@@ -292,27 +297,33 @@ int main(int argc, char** argv) {
       }
       if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
       const ssize_t r = read(conn.fd, buf, sizeof(buf));
-      if (r <= 0) {
-        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        // The server closed the connection: count the request lost, reconnect.
-        if (conn.busy) ++errors;
+      // Replaces connection c with a new one.
+      auto reconnect = [&]() {
         epoll_ctl(ep, EPOLL_CTL_DEL, conn.fd, nullptr);
         close(conn.fd);
         conn = Conn{-1, false, conn.k, 0, 0, {}, 0};
         conn.fd = Connect(o);
-        if (conn.fd < 0) {
-          std::cerr << "bench_openloop: cannot reconnect\n";
-          return 1;
-        }
+        if (conn.fd < 0) return false;
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = static_cast<uint64_t>(c);
         epoll_ctl(ep, EPOLL_CTL_ADD, conn.fd, &ev);
+        return true;
+      };
+      if (r <= 0) {
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        // The server closed the connection: count the request lost, reconnect.
+        if (conn.busy) ++errors;
+        if (!reconnect()) {
+          std::cerr << "bench_openloop: cannot reconnect\n";
+          return 1;
+        }
         continue;
       }
       conn.in.append(buf, static_cast<size_t>(r));
       int status = 0;
-      const long used = CompleteResponse(conn.in, &status);
+      bool server_closes = false;
+      const long used = CompleteResponse(conn.in, &status, &server_closes);
       if (used < 0) {
         std::cerr << "bench_openloop: malformed response\n";
         return 1;
@@ -332,6 +343,10 @@ int main(int argc, char** argv) {
         send_lag_ns.push_back(conn.sent_ns - conn.intended_ns);
         over_budget += lat > budget_ns;
         service_over_budget += svc > budget_ns;
+      }
+      if (server_closes && !reconnect()) {
+        std::cerr << "bench_openloop: cannot reconnect\n";
+        return 1;
       }
     }
   }

@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
@@ -19,6 +20,9 @@ struct DecideResult {
   bool fallback = false;
 };
 
+// Takes the outcome of Decider::Decide.
+using DecideDone = absl::AnyInvocable<void(DecideResult) &&>;
+
 // Asks the policy service about one event and, when it cannot answer in time,
 // substitutes the command's failure action, counting and logging why. Shared
 // by every vendor adapter.
@@ -28,10 +32,12 @@ class Decider {
 
   // Asks about `event`, read at `received`, so that the vendor can be
   // answered within `answer_budget`: the policy call gets the budget less
-  // kAnswerMargin. `command_label` must come from a fixed set (metrics label).
-  DecideResult Decide(const v1::FriendshipEvent& event, std::string_view vendor_label,
-                      std::string_view command_label, absl::Time received,
-                      absl::Duration answer_budget, const FailurePolicy& failure);
+  // kAnswerMargin. Calls `done` exactly once, on any thread, by then.
+  // `vendor_label` and `command_label` must come from a fixed set (metrics
+  // labels) of static strings; `failure` must outlive the call.
+  void Decide(const v1::FriendshipEvent& event, std::string_view vendor_label,
+              std::string_view command_label, absl::Time received, absl::Duration answer_budget,
+              const FailurePolicy& failure, DecideDone done);
 
   // Kept free at the end of the answer budget to write the answer.
   static constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);

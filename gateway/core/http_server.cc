@@ -1,8 +1,25 @@
 #include "gateway/core/http_server.h"
 
-#include <sys/socket.h>
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -10,142 +27,421 @@
 namespace friendgate::gateway {
 namespace {
 
-constexpr char kJson[] = "application/json";
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
 
-int64_t Seconds(absl::Duration d) { return absl::ToInt64Seconds(d); }
-int64_t SubsecondMicros(absl::Duration d) {
-  return absl::ToInt64Microseconds(d - absl::Seconds(Seconds(d)));
+constexpr char kJson[] = "application/json";
+constexpr size_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::chrono::seconds kWriteTimeout(5);
+constexpr std::chrono::seconds kLingerTimeout(2);
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return absl::ToChronoNanoseconds(d);
 }
+
+struct Route {
+  std::string path;
+  bool prefix;
+  CallbackAdapter* adapter;
+};
+
+// One answer the server writes: the adapters' are JSON, /metrics is text.
+struct Reply {
+  int status = 200;
+  std::string body;
+  const char* content_type = kJson;
+};
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+class Session;
 
 }  // namespace
 
-HttpServer::HttpServer(const GatewaySettings& settings, const PolicyHealth* health,
-                       GatewayMetrics* metrics)
-    : settings_(settings), health_(health), metrics_(metrics) {
-  // Debian's cpp-httplib leaves Nagle on: without this every keep-alive
-  // answer waits ~40 ms for a delayed ACK.
-  server_.set_tcp_nodelay(true);
-  // cpp-httplib 0.11.4 listens with a backlog of 5: a burst of new connections
-  // (a vendor reconnecting after a restart) loses SYNs, and each lost one
-  // delays its request by TCP's 1 s SYN retransmission. Bind() raises it.
-  server_.set_socket_options([this](int sock) {
-    httplib::default_socket_options(sock);
-    listen_fd_ = sock;
-  });
-  const size_t threads = settings.worker_threads;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_.set_payload_max_length(settings.max_body_bytes);
-  server_.set_read_timeout(Seconds(settings.read_timeout), SubsecondMicros(settings.read_timeout));
-  server_.set_write_timeout(5, 0);
-  server_.set_keep_alive_timeout(settings.keep_alive_timeout_s);
-  // cpp-httplib keeps a worker per open connection and queues the others
-  // without limit; closing each connection after some requests lets queued
-  // connections in (the library's default of 5 costs a reconnect too often).
-  server_.set_keep_alive_max_count(settings.keep_alive_max_requests);
+struct HttpServer::Impl {
+  Impl(const GatewaySettings& s, const PolicyHealth* h, GatewayMetrics* m)
+      : settings(s), health(h), metrics(m), acceptor(net::make_strand(io)) {}
 
-  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"status":"alive"})", kJson);
-  });
-  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (draining_.load()) {
-      res.status = 503;
-      res.set_content(R"({"status":"draining"})", kJson);
-    } else if (!health_->Healthy()) {
-      res.status = 503;
-      res.set_content(R"({"status":"policy service unavailable"})", kJson);
-    } else {
-      res.set_content(R"({"status":"ready"})", kJson);
+  CallbackAdapter* Find(std::string_view path) const {
+    for (const Route& route : routes) {
+      if (route.prefix ? (absl::StartsWith(ToAbsl(path), route.path) &&
+                          path.size() > route.path.size() && path[route.path.size()] == '/')
+                       : path == route.path) {
+        return route.adapter;
+      }
     }
-  });
-  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    metrics_->SetPolicyHealthy(health_->Healthy());
-    res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
-  });
-  server_.Post(
-      ".*", [this](const httplib::Request& req, httplib::Response& res) { HandlePost(req, res); });
-  httplib::Server::HandlerWithResponse error_handler = [this](const httplib::Request& req,
-                                                              httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message = res.status == 413
-                              ? StrCat("body is larger than ", settings_.max_body_bytes, " bytes")
-                              : StrCat("HTTP ", res.status);
-    if (CallbackAdapter* adapter = Find(req.path); adapter != nullptr && req.method == "POST") {
-      res.set_content(adapter->ErrorBody(req, res.status, message), kJson);
-    } else {
-      res.set_content(StrCat(R"({"error":")", res.status == 404 ? "not found" : message, R"("})"),
-                      kJson);
+    return nullptr;
+  }
+
+  void Accept();
+  void Register(Session* session);
+  void Unregister(Session* session);
+  // Lets Serve() return once draining and no connection is left.
+  void ReleaseWorkIfDrained() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+
+  const GatewaySettings& settings;
+  const PolicyHealth* health;
+  GatewayMetrics* metrics;
+  std::vector<Route> routes;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> serving{false};
+
+  absl::Mutex mu;
+  absl::flat_hash_set<Session*> sessions ABSL_GUARDED_BY(mu);
+  // Keeps io.run() going while connections wait for the policy service
+  // (they have no I/O pending then).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work ABSL_GUARDED_BY(mu);
+  // Declared after what sessions use: destroying `io` destroys the sessions
+  // its pending handlers still own, and they unregister under `mu`.
+  net::io_context io;
+  tcp::acceptor acceptor;
+};
+
+namespace {
+
+// One TCP connection: reads a request, hands it to its adapter, writes the
+// answer when the adapter gives it (from any thread, through the strand),
+// then reads the next one. Requests on a connection are answered in order;
+// pipelined requests wait in the buffer.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      net::ip::address address = peer.address();
+      if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+      }
+      remote_addr_ = address.to_string();
     }
-    return httplib::Server::HandlerResponse::Handled;
-  };
-  server_.set_error_handler(std::move(error_handler));
-  server_.set_exception_handler(
-      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        log::Error("request handler failed", {{"path", req.path}, {"error", what}});
-        res.status = 500;
-        CallbackAdapter* adapter = Find(req.path);
-        res.set_content(adapter ? adapter->ErrorBody(req, 500, "internal error")
-                                : R"({"error":"internal error"})",
-                        kJson);
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    server_->Register(this);
+  }
+  ~Session() { server_->Unregister(this); }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Posted by Stop(): a kept-alive connection waiting for its next request
+  // closes now, a busy one after its answer (Write sees `draining`). A new
+  // connection still gets its first request read (within read_timeout): its
+  // client has sent it already, most likely.
+  void Drain() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_ && self->served_ > 0 && self->buffer_.size() == 0) {
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);
+      }
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    idle_ = true;
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(server_->settings.max_body_bytes);
+    stream_.expires_after(served_ == 0
+                              ? ToChrono(server_->settings.read_timeout)
+                              : std::chrono::seconds(server_->settings.keep_alive_timeout_s));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    idle_ = false;
+    if (ec) return OnReadError(ec);
+    const auto& header = parser_->get();
+    if (parser_->is_done()) return Dispatch();
+    stream_.expires_after(ToChrono(server_->settings.read_timeout));
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->Dispatch();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    // The peer closed, went quiet past a timeout, or Stop() closed us.
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof || ec == http::error::partial_message) {
+      return Close();
+    }
+    // The request cannot be read to its end: answer, then close (the rest
+    // of the stream cannot be trusted to start a new request).
+    keep_alive_ = false;
+    int status = 400;
+    std::string message = "unreadable HTTP request";
+    if (ec == http::error::body_limit) {
+      status = 413;
+      message = StrCat("body is larger than ", server_->settings.max_body_bytes, " bytes");
+    } else if (ec == http::error::header_limit) {
+      status = 431;
+      message = "header block is too large";
+    }
+    HttpRequest request;
+    CallbackAdapter* adapter = nullptr;
+    // The request line is parsed first: a body over the limit (declared in
+    // Content-Length, or chunks adding up) fails after it is known.
+    if (parser_->get().method() == http::verb::post && !parser_->get().target().empty() &&
+        ParseTarget(View(parser_->get().target()), &request)) {
+      adapter = server_->Find(request.path);
+    }
+    Reply reply;
+    reply.status = status;
+    reply.body = adapter != nullptr ? adapter->ErrorBody(request, status, message)
+                                    : StrCat(R"({"error":")", message, R"("})");
+    version_ = parser_->get().version() == 10 ? 10 : 11;
+    Write(std::move(reply));
+  }
+
+  // Routes the request read into `parser_`.
+  void Dispatch() {
+    // No I/O while the adapter decides; Write arms the timer again.
+    stream_.expires_never();
+    http::request<http::string_body> message = parser_->release();
+    version_ = message.version();
+    keep_alive_ = message.keep_alive();
+    HttpRequest request;
+    if (!ParseTarget(View(message.target()), &request)) {
+      keep_alive_ = false;
+      return Write({400, R"({"error":"bad request target"})"});
+    }
+    request.method = std::string(View(message.method_string()));
+    request.remote_addr = remote_addr_;
+    switch (message.method()) {
+      case http::verb::get:
+        return Write(Get(request.path));
+      case http::verb::post:
+        break;
+      default:
+        return Write({405, R"({"error":"method not allowed"})"});
+    }
+    CallbackAdapter* adapter = server_->Find(request.path);
+    if (adapter == nullptr)
+      return Write({404, R"({"error":"no callback is served at this path"})"});
+    request.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      request.headers.emplace_back(View(field.name_string()), View(field.value()));
+    }
+    request.body = std::move(message.body());
+    try {
+      adapter->Handle(request, [self = shared_from_this()](HttpAnswer answer) {
+        // Back to this connection's strand, from whichever thread decided.
+        net::dispatch(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
+          self->Write({answer.status, std::move(answer.body)});
+        });
       });
+    } catch (const std::exception& e) {
+      // Adapters do not throw; if one ever does, the vendor still gets an
+      // answer in its schema. (Whether `respond` was called is unknown, so
+      // the connection closes after this answer.)
+      log::Error("request handler failed", {{"path", request.path}, {"error", e.what()}});
+      keep_alive_ = false;
+      Write({500, adapter->ErrorBody(request, 500, "internal error")});
+    }
+  }
+
+  Reply Get(const std::string& path) {
+    if (path == "/healthz") return {200, R"({"status":"alive"})"};
+    if (path == "/readyz") {
+      if (server_->draining.load()) return {503, R"({"status":"draining"})"};
+      if (!server_->health->Healthy()) return {503, R"({"status":"policy service unavailable"})"};
+      return {200, R"({"status":"ready"})"};
+    }
+    if (path == "/metrics") {
+      server_->metrics->SetPolicyHealthy(server_->health->Healthy());
+      return {200, server_->metrics->Render(), "text/plain; version=0.0.4"};
+    }
+    return {404, R"({"error":"not found"})"};
+  }
+
+  void Write(Reply reply) {
+    if (writing_) return;  // a second answer to one request (see Dispatch's catch)
+    writing_ = true;
+    ++served_;
+    const bool keep_alive = keep_alive_ && !server_->draining.load() &&
+                            served_ < server_->settings.keep_alive_max_requests;
+    response_ = {};
+    response_.version(version_);
+    response_.result(static_cast<unsigned>(reply.status));
+    response_.set(http::field::content_type, reply.content_type);
+    response_.body() = std::move(reply.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->Linger();
+                        self->ReadHeader();
+                      });
+  }
+
+  // Closes after an answer: the client may still be sending (a body over
+  // the limit, pipelined requests), and closing a socket with unread input
+  // resets the connection, which can destroy the answer before the client
+  // reads it. So: FIN first, then discard input until the client closes or
+  // kLingerTimeout passes.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(kLingerTimeout);
+    DiscardInput();
+  }
+
+  void DiscardInput() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->DiscardInput();
+                            });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl* server_;
+  std::string remote_addr_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool idle_ = true;
+  bool writing_ = false;
+  size_t served_ = 0;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec) {
+      // EMFILE and friends: keep accepting; the next attempt may succeed.
+      log::Warn("accept failed", {{"error", ec.message()}});
+    } else {
+      size_t open;
+      {
+        absl::MutexLock lock(&mu);
+        open = sessions.size();
+      }
+      if (open >= settings.max_connections) {
+        log::Warn("connection refused: http.max_connections open",
+                  {{"max_connections", static_cast<int64_t>(settings.max_connections)}});
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(socket), this)->Start();
+      }
+    }
+    Accept();
+  });
 }
 
-HttpServer::~HttpServer() { server_.stop(); }
+void HttpServer::Impl::Register(Session* session) {
+  absl::MutexLock lock(&mu);
+  sessions.insert(session);
+}
+
+void HttpServer::Impl::Unregister(Session* session) {
+  absl::MutexLock lock(&mu);
+  sessions.erase(session);
+  ReleaseWorkIfDrained();
+}
+
+void HttpServer::Impl::ReleaseWorkIfDrained() {
+  if (draining.load() && sessions.empty() && work.has_value()) work.reset();
+}
+
+HttpServer::HttpServer(const GatewaySettings& settings, const PolicyHealth* health,
+                       GatewayMetrics* metrics)
+    : impl_(std::make_unique<Impl>(settings, health, metrics)) {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->work.emplace(impl_->io.get_executor());
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->work.reset();
+  }
+  impl_->io.stop();
+}
 
 void HttpServer::RouteExact(std::string path, CallbackAdapter* adapter) {
-  routes_.push_back({std::move(path), false, adapter});
+  impl_->routes.push_back({std::move(path), false, adapter});
 }
 
 void HttpServer::RoutePrefix(std::string prefix, CallbackAdapter* adapter) {
-  routes_.push_back({std::move(prefix), true, adapter});
-}
-
-CallbackAdapter* HttpServer::Find(const std::string& path) const {
-  for (const Route& route : routes_) {
-    if (route.prefix ? (absl::StartsWith(path, route.path) && path.size() > route.path.size() &&
-                        path[route.path.size()] == '/')
-                     : path == route.path) {
-      return route.adapter;
-    }
-  }
-  return nullptr;
-}
-
-void HttpServer::HandlePost(const httplib::Request& request, httplib::Response& response) {
-  CallbackAdapter* adapter = Find(request.path);
-  if (adapter == nullptr) {
-    response.status = 404;
-    response.set_content(R"({"error":"no callback is served at this path"})", kJson);
-    return;
-  }
-  HttpAnswer answer = adapter->Handle(request);
-  response.status = answer.status;
-  response.set_content(std::move(answer.body), kJson);
+  impl_->routes.push_back({std::move(prefix), true, adapter});
 }
 
 absl::StatusOr<int> HttpServer::Bind(const std::string& host, int port) {
-  if (port == 0) {
-    port = server_.bind_to_any_port(host);
-    if (port <= 0) return absl::UnavailableError(StrCat("cannot listen on ", host, ":0"));
-  } else if (!server_.bind_to_port(host, port)) {
-    return absl::UnavailableError(StrCat("cannot listen on ", host, ":", port));
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->io);
+  const auto endpoints = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return absl::UnavailableError(StrCat("cannot resolve ", host, ": ", ec.message()));
   }
-  // Listening again on a listening socket only changes its backlog.
-  if (listen_fd_ >= 0) ::listen(listen_fd_, SOMAXCONN);
-  return port;
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(SOMAXCONN, ec);
+  if (ec) {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    return absl::UnavailableError(StrCat("cannot listen on ", host, ":", port, ": ", ec.message()));
+  }
+  return acceptor.local_endpoint().port();
 }
 
-void HttpServer::Serve() { server_.listen_after_bind(); }
+void HttpServer::Serve() {
+  net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] { impl->Accept(); });
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl_->settings.io_threads; ++i) {
+    threads.emplace_back([impl = impl_.get()] { impl->io.run(); });
+  }
+  impl_->serving.store(true);
+  impl_->io.run();
+  for (std::thread& thread : threads) thread.join();
+  impl_->serving.store(false);
+}
 
 bool HttpServer::WaitUntilServing(absl::Duration timeout) const {
   const absl::Time deadline = absl::Now() + timeout;
-  while (!server_.is_running()) {
+  while (!impl_->serving.load()) {
     if (absl::Now() > deadline) return false;
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -153,8 +449,17 @@ bool HttpServer::WaitUntilServing(absl::Duration timeout) const {
 }
 
 void HttpServer::Stop() {
-  draining_.store(true);
-  server_.stop();
+  if (impl_->draining.exchange(true)) return;
+  net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  absl::MutexLock lock(&impl_->mu);
+  for (Session* session : impl_->sessions) {
+    // A session whose destructor waits for `mu` has no owner left.
+    if (std::shared_ptr<Session> alive = session->weak_from_this().lock()) alive->Drain();
+  }
+  impl_->ReleaseWorkIfDrained();
 }
 
 }  // namespace friendgate::gateway

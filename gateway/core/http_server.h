@@ -1,12 +1,8 @@
 #ifndef FRIENDGATE_GATEWAY_CORE_HTTP_SERVER_H_
 #define FRIENDGATE_GATEWAY_CORE_HTTP_SERVER_H_
 
-#include <httplib.h>
-
-#include <atomic>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -17,10 +13,17 @@
 
 namespace friendgate::gateway {
 
-// The gateway's HTTP edge on cpp-httplib: routes vendor callbacks to their
+// The gateway's HTTP/1.1 edge: an event loop (Boost.Beast on Asio) over
+// `io_threads` threads. A request never holds a thread while the policy
+// service decides: the adapter answers through a callback, which hands the
+// answer back to the connection's strand. Routes vendor callbacks to their
 // adapters by exact path or path prefix, serves /healthz, /readyz and
-// /metrics, and shapes the library's own errors (413, 500) in the vendor's
-// schema.
+// /metrics, and shapes its own errors (413, 400, 500) in the vendor's schema.
+//
+// Bounds: header block 16 KiB, body `max_body_bytes`, `max_connections`
+// open connections, `read_timeout` for a request once started,
+// `keep_alive_timeout_s` between requests, `keep_alive_max_requests` per
+// connection, 5 s to write an answer.
 class HttpServer {
  public:
   HttpServer(const GatewaySettings& settings, const PolicyHealth* health, GatewayMetrics* metrics);
@@ -33,31 +36,19 @@ class HttpServer {
 
   // Binds `host:port` (port 0 picks one) and returns the bound port.
   absl::StatusOr<int> Bind(const std::string& host, int port);
-  // Serves until Stop(); returns once every in-flight request finished.
+  // Serves until Stop(); returns once every in-flight request was answered
+  // and every connection closed.
   void Serve();
   // Waits until Serve() accepts connections; false after `timeout`.
   bool WaitUntilServing(absl::Duration timeout) const;
-  // /readyz turns 503, the listener closes, keep-alive connections end after
-  // their current request. Serve() then returns.
+  // /readyz turns 503, the listener closes, idle keep-alive connections
+  // close, busy ones close after their current answer. Serve() then returns.
   void Stop();
 
+  struct Impl;
+
  private:
-  CallbackAdapter* Find(const std::string& path) const;
-  void HandlePost(const httplib::Request& request, httplib::Response& response);
-
-  struct Route {
-    std::string path;
-    bool prefix;
-    CallbackAdapter* adapter;
-  };
-
-  const GatewaySettings& settings_;
-  const PolicyHealth* health_;
-  GatewayMetrics* metrics_;
-  std::vector<Route> routes_;
-  std::atomic<bool> draining_{false};
-  int listen_fd_ = -1;  // set while binding
-  httplib::Server server_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace friendgate::gateway

@@ -28,8 +28,8 @@ class GatewayMetrics {
   // refused), ok (after-callback), bad_request, unauthorized, forbidden,
   // not_found, too_large, unknown_command.
   void CountRequest(std::string_view vendor, std::string_view command, std::string_view result);
-  // The policy service could not answer: `reason` is timeout, unavailable or
-  // error; `action` is allow or deny (what the vendor was told).
+  // The policy service could not answer: `reason` is timeout, unavailable,
+  // overloaded or error; `action` is allow or deny (what the vendor was told).
   void CountFallback(std::string_view vendor, std::string_view command, std::string_view reason,
                      std::string_view action);
   void ObserveRequestSeconds(std::string_view vendor, double seconds);

@@ -1,6 +1,7 @@
 #ifndef FRIENDGATE_GATEWAY_CORE_POLICY_CLIENT_H_
 #define FRIENDGATE_GATEWAY_CORE_POLICY_CLIENT_H_
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "friendgate/v1/decision.pb.h"
@@ -8,16 +9,21 @@
 
 namespace friendgate::gateway {
 
-// Asks the policy service for a decision. The adapters see only this
+// Receives the decision, or an error once the deadline has passed or the call
+// failed.
+using DecisionCallback = absl::AnyInvocable<void(absl::StatusOr<v1::Decision>) &&>;
+
+// Asks the policy service for a decision without blocking the caller: the
+// HTTP layer answers the vendor from `done`. The adapters see only this
 // interface; main wires the gRPC implementation, tests may wire a fake.
 class PolicyClient {
  public:
   virtual ~PolicyClient() = default;
 
-  // Returns the decision, or an error once `deadline` has passed or the call
-  // failed. Never blocks past `deadline` by more than a few milliseconds.
-  virtual absl::StatusOr<v1::Decision> Decide(const v1::FriendshipEvent& event,
-                                              absl::Time deadline) = 0;
+  // Calls `done` exactly once, on any thread, possibly before Decide returns,
+  // and never later than a few milliseconds after `deadline`.
+  virtual void Decide(const v1::FriendshipEvent& event, absl::Time deadline,
+                      DecisionCallback done) = 0;
 };
 
 // Tells whether the policy service currently answers its health check.

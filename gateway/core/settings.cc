@@ -1,6 +1,8 @@
 #include "gateway/core/settings.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -170,8 +172,16 @@ absl::Status Builder::OpenIm(int index, const OpenImInstance& config, OpenImSett
 absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   GatewaySettings s;
   const HttpConfig& http = config.http();
-  if (http.worker_threads() != 0) s.worker_threads = http.worker_threads();
-  if (s.worker_threads > 4096) return Error("http.worker_threads", "must be at most 4096");
+  // Read only to warn that it is ignored.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  s.worker_threads_ignored = http.worker_threads() != 0;
+#pragma GCC diagnostic pop
+  s.io_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  if (http.io_threads() != 0) s.io_threads = http.io_threads();
+  if (s.io_threads > 64) return Error("http.io_threads", "must be at most 64");
+  if (http.max_connections() != 0) s.max_connections = http.max_connections();
+  if (s.max_connections > 1000000) return Error("http.max_connections", "must be at most 1000000");
   if (http.max_body_bytes() != 0) s.max_body_bytes = http.max_body_bytes();
   if (http.read_timeout_ms() != 0) s.read_timeout = absl::Milliseconds(http.read_timeout_ms());
   if (http.keep_alive_timeout_s() != 0)
@@ -189,6 +199,15 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
     s.health_check_timeout = absl::Milliseconds(policy.health_check_timeout_ms());
   }
   if (!policy.load_balancing().empty()) s.load_balancing = policy.load_balancing();
+  if (policy.max_batch_size() != 0) s.policy_max_batch_size = policy.max_batch_size();
+  if (s.policy_max_batch_size > 1000) return Error("policy.max_batch_size", "must be at most 1000");
+  if (policy.max_in_flight_batches() != 0) {
+    s.policy_max_in_flight_batches = policy.max_in_flight_batches();
+  }
+  if (s.policy_max_in_flight_batches > 1024) {
+    return Error("policy.max_in_flight_batches", "must be at most 1024");
+  }
+  if (policy.max_queued_events() != 0) s.policy_max_queued_events = policy.max_queued_events();
   if (s.load_balancing != "pick_first" && s.load_balancing != "round_robin") {
     return Error("policy.load_balancing", "must be pick_first or round_robin");
   }

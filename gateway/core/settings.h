@@ -60,7 +60,10 @@ struct OpenImSettings {
 
 // The validated, immutable gateway configuration with secrets resolved.
 struct GatewaySettings {
-  size_t worker_threads = 64;
+  size_t io_threads = 2;  // LoadGatewaySettings: the number of CPUs, at most 4
+  size_t max_connections = 4096;
+  // The config still sets the deprecated http.worker_threads (main warns).
+  bool worker_threads_ignored = false;
   size_t max_body_bytes = 1 << 20;
   absl::Duration read_timeout = absl::Seconds(5);
   int keep_alive_timeout_s = 5;
@@ -70,6 +73,9 @@ struct GatewaySettings {
   absl::Duration health_check_interval = absl::Seconds(1);
   absl::Duration health_check_timeout = absl::Milliseconds(500);
   std::string load_balancing = "pick_first";
+  size_t policy_max_batch_size = 64;
+  size_t policy_max_in_flight_batches = 2;
+  size_t policy_max_queued_events = 4096;
 
   InputLimitSettings limits;
   TencentSettings tencent;

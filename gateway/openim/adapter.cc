@@ -37,7 +37,7 @@ HttpAnswer OpenImAdapter::Reject(int status, std::string_view command_label,
   return HttpAnswer{status, RenderError(status, message)};
 }
 
-std::string OpenImAdapter::ErrorBody(const httplib::Request& request, int status,
+std::string OpenImAdapter::ErrorBody(const HttpRequest& request, int status,
                                      std::string_view message) {
   const Command* command = FindCommand(CommandName(request.path));
   metrics_->CountRequest(kVendor, command ? command->name : "unknown",
@@ -45,7 +45,7 @@ std::string OpenImAdapter::ErrorBody(const httplib::Request& request, int status
   return RenderError(status, message);
 }
 
-HttpAnswer OpenImAdapter::Handle(const httplib::Request& request) {
+void OpenImAdapter::Handle(const HttpRequest& request, Respond respond) {
   const absl::Time received = clock_();
   const std::string_view command_name = CommandName(request.path);
   const Command* command = FindCommand(command_name);
@@ -56,42 +56,48 @@ HttpAnswer OpenImAdapter::Handle(const httplib::Request& request) {
     for (const Cidr& network : settings_.allowed_networks) {
       allowed = allowed || network.Contains(request.remote_addr);
     }
-    if (!allowed) return Reject(403, label, "forbidden", "source address not allowed");
+    if (!allowed) {
+      return std::move(respond)(Reject(403, label, "forbidden", "source address not allowed"));
+    }
   }
   if (settings_.basic_credentials &&
-      !BasicCredentialsMatch(request.get_header_value("Authorization"),
-                             *settings_.basic_credentials)) {
-    return Reject(401, label, "unauthorized", "missing or wrong credentials");
+      !BasicCredentialsMatch(request.Header("Authorization"), *settings_.basic_credentials)) {
+    return std::move(respond)(Reject(401, label, "unauthorized", "missing or wrong credentials"));
   }
   if (command == nullptr) {
-    return Reject(404, label, "not_found", "not a friend callback command");
+    return std::move(respond)(Reject(404, label, "not_found", "not a friend callback command"));
   }
 
-  v1::FriendshipEvent event;
-  if (absl::Status parsed = ParseBody(*command, request.body, limits_, &event); !parsed.ok()) {
-    return Reject(400, label, "bad_request", ToStd(parsed.message()));
+  auto event = std::make_unique<v1::FriendshipEvent>();
+  if (absl::Status parsed = ParseBody(*command, request.body, limits_, event.get()); !parsed.ok()) {
+    return std::move(respond)(Reject(400, label, "bad_request", ToStd(parsed.message())));
   }
-  event.set_event_id(NewId());
-  event.set_vendor(v1::VENDOR_OPENIM);
-  event.set_tenant(settings_.name);
-  event.set_type(command->type);
-  event.set_phase(command->phase);
-  event.set_vendor_command(std::string(command->name));
-  *event.mutable_received_time() =
+  event->set_event_id(NewId());
+  event->set_vendor(v1::VENDOR_OPENIM);
+  event->set_tenant(settings_.name);
+  event->set_type(command->type);
+  event->set_phase(command->phase);
+  event->set_vendor_command(std::string(command->name));
+  *event->mutable_received_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(received));
-  // cpp-httplib matches header names case-insensitively ("Operationid" too).
-  event.set_trace_id(request.get_header_value("operationID"));
-  if (event.trace_id().size() > limits_.max_text_bytes) event.mutable_trace_id()->resize(0);
+  // Header names match case-insensitively ("Operationid" too).
+  const std::string_view trace_id = request.Header("operationID");
+  if (trace_id.size() <= limits_.max_text_bytes) event->set_trace_id(std::string(trace_id));
 
-  const DecideResult result =
-      decider_->Decide(event, kVendor, label, received, settings_.answer_budget, settings_.failure);
-  Answer answer = RenderAnswer(*command, event, result.decision, settings_.default_refusal_code);
-  metrics_->CountRequest(kVendor, label,
-                         command->phase == v1::PHASE_AFTER ? "ok"
-                         : answer.refused                  ? "refuse"
-                                                           : "allow");
-  metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
-  return HttpAnswer{200, std::move(answer.body)};
+  const v1::FriendshipEvent& asked = *event;
+  decider_->Decide(
+      asked, kVendor, label, received, settings_.answer_budget, settings_.failure,
+      [this, command, label, received, event = std::move(event),
+       respond = std::move(respond)](DecideResult result) mutable {
+        Answer answer =
+            RenderAnswer(*command, *event, result.decision, settings_.default_refusal_code);
+        metrics_->CountRequest(kVendor, label,
+                               command->phase == v1::PHASE_AFTER ? "ok"
+                               : answer.refused                  ? "refuse"
+                                                                 : "allow");
+        metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
+        std::move(respond)(HttpAnswer{200, std::move(answer.body)});
+      });
 }
 
 }  // namespace friendgate::gateway::openim

@@ -25,9 +25,8 @@ class OpenImAdapter final : public CallbackAdapter {
   OpenImAdapter(const OpenImSettings& settings, const InputLimitSettings& limits, Decider* decider,
                 GatewayMetrics* metrics, Clock clock = absl::Now);
 
-  HttpAnswer Handle(const httplib::Request& request) override;
-  std::string ErrorBody(const httplib::Request& request, int status,
-                        std::string_view message) override;
+  void Handle(const HttpRequest& request, Respond respond) override;
+  std::string ErrorBody(const HttpRequest& request, int status, std::string_view message) override;
 
  private:
   HttpAnswer Reject(int status, std::string_view command_label, std::string_view result,

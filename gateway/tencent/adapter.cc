@@ -30,72 +30,81 @@ HttpAnswer TencentAdapter::Reject(int status, std::string_view command_label,
   return HttpAnswer{status, RenderFail(message)};
 }
 
-std::string TencentAdapter::ErrorBody(const httplib::Request& request, int status,
+std::string TencentAdapter::ErrorBody(const HttpRequest& request, int status,
                                       std::string_view message) {
-  const Command* command = FindCommand(request.get_param_value("CallbackCommand"));
+  const Command* command = FindCommand(request.Query("CallbackCommand"));
   metrics_->CountRequest(kVendor, command ? command->name : "unknown",
                          status == 413 ? "too_large" : "error");
   return RenderFail(message);
 }
 
-HttpAnswer TencentAdapter::Handle(const httplib::Request& request) {
+void TencentAdapter::Handle(const HttpRequest& request, Respond respond) {
   const absl::Time received = clock_();
-  const std::string app_id = request.get_param_value("SdkAppid");
-  const std::string command_name = request.get_param_value("CallbackCommand");
+  const std::string_view app_id = request.Query("SdkAppid");
+  const std::string_view command_name = request.Query("CallbackCommand");
   const Command* command = FindCommand(command_name);
   const std::string_view label = command ? command->name : "unknown";
 
-  const auto app = settings_.apps.find(app_id);
+  const auto app = settings_.apps.find(std::string(app_id));
   if (app == settings_.apps.end()) {
-    return Reject(403, label, "forbidden",
-                  app_id.empty() ? "SdkAppid is missing" : "SdkAppid is not served here");
+    return std::move(respond)(
+        Reject(403, label, "forbidden",
+               app_id.empty() ? "SdkAppid is missing" : "SdkAppid is not served here"));
   }
   if (app->second.token) {
     const absl::Status verified =
-        VerifySign(*app->second.token, request.get_param_value("RequestTime"),
-                   request.get_param_value("Sign"), received, settings_.signature_window);
-    if (!verified.ok()) return Reject(401, label, "unauthorized", ToStd(verified.message()));
+        VerifySign(*app->second.token, request.Query("RequestTime"), request.Query("Sign"),
+                   received, settings_.signature_window);
+    if (!verified.ok()) {
+      return std::move(respond)(Reject(401, label, "unauthorized", ToStd(verified.message())));
+    }
   }
-  if (command_name.empty()) return Reject(400, label, "bad_request", "CallbackCommand is missing");
+  if (command_name.empty()) {
+    return std::move(respond)(Reject(400, label, "bad_request", "CallbackCommand is missing"));
+  }
   if (command == nullptr) {
     // Tencent may add commands: acknowledge them rather than fail the user's operation.
     metrics_->CountRequest(kVendor, label, "unknown_command");
     log::Info("unknown tencent callback command acknowledged", {{"command", command_name}});
-    return HttpAnswer{200, RenderOk()};
+    return std::move(respond)(HttpAnswer{200, RenderOk()});
   }
 
-  v1::FriendshipEvent event;
-  if (absl::Status parsed = ParseBody(*command, request.body, limits_, &event); !parsed.ok()) {
-    return Reject(400, label, "bad_request", ToStd(parsed.message()));
+  auto event = std::make_unique<v1::FriendshipEvent>();
+  if (absl::Status parsed = ParseBody(*command, request.body, limits_, event.get()); !parsed.ok()) {
+    return std::move(respond)(Reject(400, label, "bad_request", ToStd(parsed.message())));
   }
-  event.set_event_id(NewId());
-  event.set_vendor(v1::VENDOR_TENCENT);
-  event.set_tenant(app_id);
-  event.set_type(command->type);
-  event.set_phase(command->phase);
-  event.set_vendor_command(command_name);
-  *event.mutable_received_time() =
+  event->set_event_id(NewId());
+  event->set_vendor(v1::VENDOR_TENCENT);
+  event->set_tenant(std::string(app_id));
+  event->set_type(command->type);
+  event->set_phase(command->phase);
+  event->set_vendor_command(std::string(command_name));
+  *event->mutable_received_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(received));
-  event.set_client_ip(request.get_param_value("ClientIP"));
-  event.set_platform(request.get_param_value("OptPlatform"));
+  event->set_client_ip(std::string(request.Query("ClientIP")));
+  event->set_platform(std::string(request.Query("OptPlatform")));
 
-  const DecideResult result =
-      decider_->Decide(event, kVendor, label, received, settings_.answer_budget, settings_.failure);
-  HttpAnswer answer;
-  std::string_view outcome = "ok";
-  if (command->phase == v1::PHASE_BEFORE) {
-    BeforeAnswer before =
-        RenderBeforeAnswer(event, result.decision, settings_.default_refusal_code);
-    answer.body = std::move(before.body);
-    outcome = before.refused == 0                        ? "allow"
-              : before.refused == event.relations_size() ? "refuse"
-                                                         : "partial";
-  } else {
-    answer.body = RenderOk();
-  }
-  metrics_->CountRequest(kVendor, label, outcome);
-  metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
-  return answer;
+  const v1::FriendshipEvent& asked = *event;
+  decider_->Decide(
+      asked, kVendor, label, received, settings_.answer_budget, settings_.failure,
+      [this, command, label, received, event = std::move(event),
+       respond = std::move(respond)](DecideResult result) mutable {
+        HttpAnswer answer;
+        std::string_view outcome = "ok";
+        if (command->phase == v1::PHASE_BEFORE) {
+          BeforeAnswer before =
+              RenderBeforeAnswer(*event, result.decision, settings_.default_refusal_code);
+          answer.body = std::move(before.body);
+          outcome = before.refused == 0                         ? "allow"
+                    : before.refused == event->relations_size() ? "refuse"
+                                                                : "partial";
+        } else {
+          answer.body = RenderOk();
+        }
+        metrics_->CountRequest(kVendor, label, outcome);
+        metrics_->ObserveRequestSeconds(kVendor, absl::ToDoubleSeconds(clock_() - received));
+        std::move(respond)(std::move(answer));
+      });
 }
 
 }  // namespace friendgate::gateway::tencent

@@ -24,9 +24,8 @@ class TencentAdapter final : public CallbackAdapter {
   TencentAdapter(const TencentSettings& settings, const InputLimitSettings& limits,
                  Decider* decider, GatewayMetrics* metrics, Clock clock = absl::Now);
 
-  HttpAnswer Handle(const httplib::Request& request) override;
-  std::string ErrorBody(const httplib::Request& request, int status,
-                        std::string_view message) override;
+  void Handle(const HttpRequest& request, Respond respond) override;
+  std::string ErrorBody(const HttpRequest& request, int status, std::string_view message) override;
 
  private:
   HttpAnswer Reject(int status, std::string_view command_label, std::string_view result,

@@ -168,8 +168,8 @@ class Checker:
         ("unknown key in a component", ["gateway.replica=2"], "replica"),
         ("unknown key in the gateway config", ["gateway.config.http.worker_thread=8"],
          "worker_thread"),
-        ("wrong type in the gateway config", ["gateway.config.http.worker_threads=many"],
-         "worker_threads"),
+        ("wrong type in the gateway config", ["gateway.config.http.io_threads=many"],
+         "io_threads"),
         ("SdkAppid as a number", ["gateway.config.tencent.apps[0].sdk_app_id=1400000000"],
          "sdk_app_id"),
         ("unknown enum value", ["gateway.config.tencent.failure_mode.action=maybe"], "action"),
@@ -204,7 +204,7 @@ class Checker:
             lines = [l for l in out.stderr.splitlines() if needle in l] or ["(accepted!)"]
             print("refused %-40s %s" % (why + ":", lines[0].strip()[:160]))
         # Controls: the same keys with good values pass.
-        for sets in (["gateway.replicaCount=3"], ["gateway.config.http.worker_threads=8"],
+        for sets in (["gateway.replicaCount=3"], ["gateway.config.http.io_threads=3"],
                      ['gateway.config.tencent.apps[0].sdk_app_id="1400000000"'],
                      ["gateway.config.tencent.failure_mode.action=deny"],
                      ["policy.rulesReload=watch"], ["gateway.extraArgs[0]=--log-level=debug"]):
@@ -222,7 +222,7 @@ class Checker:
 
     def rolls(self):
         base_g = self.annotations("gateway", [])
-        changed_g = self.annotations("gateway", ["gateway.config.http.worker_threads=8"])
+        changed_g = self.annotations("gateway", ["gateway.config.http.io_threads=3"])
         self.expect(base_g.get("checksum/config") and
                     base_g["checksum/config"] != changed_g.get("checksum/config"),
                     "a gateway config change must change checksum/config")

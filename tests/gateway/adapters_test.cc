@@ -2,6 +2,8 @@
 // the policy service, and what the vendor is answered when it decides, fails
 // or is never asked.
 
+#include <optional>
+
 #include "absl/strings/escaping.h"
 #include "gateway/core/decider.h"
 #include "gateway/openim/adapter.h"
@@ -17,16 +19,18 @@ namespace {
 using ::testing::HasSubstr;
 using testing::TestData;
 
+// Decides inline (before Decide returns), so that an adapter answers before
+// Handle returns.
 class FakePolicy : public PolicyClient {
  public:
-  absl::StatusOr<v1::Decision> Decide(const v1::FriendshipEvent& event,
-                                      absl::Time deadline) override {
+  void Decide(const v1::FriendshipEvent& event, absl::Time deadline,
+              DecisionCallback done) override {
     events.push_back(event);
     deadlines.push_back(deadline);
-    if (!error.ok()) return error;
+    if (!error.ok()) return std::move(done)(error);
     v1::Decision d = decision;
     d.set_event_id(event.event_id());
-    return d;
+    std::move(done)(std::move(d));
   }
   absl::Status error;
   v1::Decision decision;
@@ -35,6 +39,18 @@ class FakePolicy : public PolicyClient {
 };
 
 const absl::Time kNow = absl::FromUnixSeconds(1669872112);
+
+// The answer `adapter` gives, which with FakePolicy comes before Handle returns.
+HttpAnswer HandleNow(CallbackAdapter& adapter, const HttpRequest& request) {
+  std::optional<HttpAnswer> answer;
+  int calls = 0;
+  adapter.Handle(request, [&](HttpAnswer a) {
+    ++calls;
+    answer = std::move(a);
+  });
+  EXPECT_EQ(calls, 1) << "respond must be called exactly once";
+  return answer.value_or(HttpAnswer{-1, "no answer"});
+}
 
 class TencentAdapterTest : public ::testing::Test {
  protected:
@@ -50,15 +66,16 @@ class TencentAdapterTest : public ::testing::Test {
   HttpAnswer Send(const std::string& app, const std::string& command, const std::string& body,
                   std::vector<std::pair<std::string, std::string>> extra = {}) {
     tencent::TencentAdapter adapter(settings_, limits_, &decider_, &metrics_, [] { return kNow; });
-    httplib::Request req;
+    HttpRequest req;
+    req.method = "POST";
     req.path = "/tencent/callback";
-    if (!app.empty()) req.params.emplace("SdkAppid", app);
-    if (!command.empty()) req.params.emplace("CallbackCommand", command);
-    req.params.emplace("ClientIP", "10.1.2.3");
-    req.params.emplace("OptPlatform", "iOS");
-    for (auto& [k, v] : extra) req.params.emplace(k, v);
+    if (!app.empty()) req.query.emplace_back("SdkAppid", app);
+    if (!command.empty()) req.query.emplace_back("CallbackCommand", command);
+    req.query.emplace_back("ClientIP", "10.1.2.3");
+    req.query.emplace_back("OptPlatform", "iOS");
+    for (auto& [k, v] : extra) req.query.emplace_back(k, v);
     req.body = body;
-    return adapter.Handle(req);
+    return HandleNow(adapter, req);
   }
 
   TencentSettings settings_;
@@ -191,12 +208,13 @@ class OpenImAdapterTest : public ::testing::Test {
                   std::vector<std::pair<std::string, std::string>> headers = {},
                   const std::string& remote = "127.0.0.1") {
     openim::OpenImAdapter adapter(settings_, limits_, &decider_, &metrics_, [] { return kNow; });
-    httplib::Request req;
+    HttpRequest req;
+    req.method = "POST";
     req.path = settings_.path_prefix + "/" + command;
     req.remote_addr = remote;
-    for (auto& [k, v] : headers) req.headers.emplace(k, v);
+    for (auto& [k, v] : headers) req.headers.emplace_back(k, v);
     req.body = body;
-    return adapter.Handle(req);
+    return HandleNow(adapter, req);
   }
 
   OpenImSettings settings_;

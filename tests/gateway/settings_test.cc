@@ -41,14 +41,32 @@ TEST(GatewaySettingsTest, ExampleConfigLoadsWithDefaults) {
   EXPECT_FALSE(s->openim[0].basic_credentials.has_value());
   EXPECT_EQ(s->max_body_bytes, 1u << 20);
   EXPECT_EQ(s->keep_alive_max_requests, 100u);
+  EXPECT_GE(s->io_threads, 1u);
+  EXPECT_LE(s->io_threads, 4u);
+  EXPECT_EQ(s->policy_max_batch_size, 64u);
+  EXPECT_EQ(s->policy_max_in_flight_batches, 2u);
+}
+
+TEST(GatewaySettingsTest, DeprecatedWorkerThreadsStillLoads) {
+  auto s = ParseGatewaySettings("http: {worker_threads: 64}\nopenim: [{}]\n", "gw.yaml", Env);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->worker_threads_ignored);
 }
 
 TEST(GatewaySettingsTest, HttpKeys) {
   auto s = ParseGatewaySettings(
-      "http: {worker_threads: 8, keep_alive_max_requests: 7, read_timeout_ms: 250}\nopenim: [{}]\n",
+      "http: {io_threads: 3, max_connections: 50, keep_alive_max_requests: 7, read_timeout_ms: "
+      "250}\n"
+      "policy: {max_batch_size: 1, max_in_flight_batches: 9, max_queued_events: 10}\n"
+      "openim: [{}]\n",
       "gw.yaml", Env);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->worker_threads, 8u);
+  EXPECT_EQ(s->io_threads, 3u);
+  EXPECT_EQ(s->max_connections, 50u);
+  EXPECT_FALSE(s->worker_threads_ignored);
+  EXPECT_EQ(s->policy_max_batch_size, 1u);
+  EXPECT_EQ(s->policy_max_in_flight_batches, 9u);
+  EXPECT_EQ(s->policy_max_queued_events, 10u);
   EXPECT_EQ(s->keep_alive_max_requests, 7u);
   EXPECT_EQ(s->read_timeout, absl::Milliseconds(250));
 }
@@ -109,6 +127,9 @@ TEST(GatewaySettingsTest, MistakesAreNamed) {
               HasSubstr("at least one Tencent app or OpenIM"));
   EXPECT_THAT(ErrorOf("policy: {load_balancing: random}\nopenim: [{}]\n"),
               HasSubstr("pick_first or round_robin"));
+  EXPECT_THAT(ErrorOf("http: {io_threads: 65}\nopenim: [{}]\n"), HasSubstr("http.io_threads"));
+  EXPECT_THAT(ErrorOf("policy: {max_batch_size: 1001}\nopenim: [{}]\n"),
+              HasSubstr("policy.max_batch_size"));
 }
 
 }  // namespace
