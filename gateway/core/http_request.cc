@@ -1,7 +1,6 @@
-#include "gateway/core/callback_adapter.h"
-
 #include "absl/strings/match.h"
 #include "common/strings.h"
+#include "gateway/core/callback_adapter.h"
 
 namespace friendgate::gateway {
 namespace {

@@ -31,6 +31,11 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// Concrete executor types (not any_io_executor): the type-erased executor's
+// copies and reference counts were 7% of the gateway's CPU under load.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = tcp::socket::rebind_executor<Strand>::other;
+using Stream = beast::basic_stream<tcp, Strand>;
 
 constexpr char kJson[] = "application/json";
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
@@ -107,8 +112,7 @@ namespace {
 // pipelined requests wait in the buffer.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  Session(Socket socket, HttpServer::Impl* server) : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -327,7 +331,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl* server_;
   std::string remote_addr_;
   beast::flat_buffer buffer_;
@@ -343,7 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(Strand(io.get_executor()), [this](beast::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
     if (ec) {
       // EMFILE and friends: keep accepting; the next attempt may succeed.

@@ -41,10 +41,22 @@ TEST(GatewaySettingsTest, ExampleConfigLoadsWithDefaults) {
   EXPECT_FALSE(s->openim[0].basic_credentials.has_value());
   EXPECT_EQ(s->max_body_bytes, 1u << 20);
   EXPECT_EQ(s->keep_alive_max_requests, 100u);
+  // Set by the example for a machine shared with the policy service.
+  EXPECT_EQ(s->io_threads, 1u);
+  EXPECT_EQ(s->policy_max_in_flight_batches, 1u);
+  EXPECT_EQ(s->policy_max_batch_size, 64u);
+}
+
+TEST(GatewaySettingsTest, DefaultsWhereTheConfigIsSilent) {
+  auto s = ParseGatewaySettings("openim: [{}]\n", "gw.yaml", Env);
+  ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_GE(s->io_threads, 1u);
   EXPECT_LE(s->io_threads, 4u);
+  EXPECT_EQ(s->max_connections, 4096u);
   EXPECT_EQ(s->policy_max_batch_size, 64u);
   EXPECT_EQ(s->policy_max_in_flight_batches, 2u);
+  EXPECT_EQ(s->policy_max_queued_events, 4096u);
+  EXPECT_FALSE(s->worker_threads_ignored);
 }
 
 TEST(GatewaySettingsTest, DeprecatedWorkerThreadsStillLoads) {

@@ -157,7 +157,8 @@ Stack* HttpEdgeTest::stack_ = nullptr;
 TEST_F(HttpEdgeTest, ManyMoreConnectionsThanThreadsAreAllAnswered) {
   // examples/gateway.yaml runs 2 event-loop threads; a thread-per-connection
   // server would serve only as many connections as it has threads.
-  const std::string request = PostRequest(kAfterDeletePath, TestData("openim/callbackAfterDeleteFriendCommand.json"));
+  const std::string request =
+      PostRequest(kAfterDeletePath, TestData("openim/callbackAfterDeleteFriendCommand.json"));
   std::vector<std::unique_ptr<RawConnection>> connections;
   for (int i = 0; i < 300; ++i) {
     connections.push_back(RawConnection::Open(port()));
@@ -219,9 +220,9 @@ TEST_F(HttpEdgeTest, ExpectContinueAndChunkedBodies) {
   const size_t third = body.size() / 3;
   std::string chunked = "POST " + std::string(kAfterDeletePath) +
                         " HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\n\r\n";
-  for (std::string_view part : {std::string_view(body).substr(0, third),
-                                std::string_view(body).substr(third, third),
-                                std::string_view(body).substr(2 * third)}) {
+  for (std::string_view part :
+       {std::string_view(body).substr(0, third), std::string_view(body).substr(third, third),
+        std::string_view(body).substr(2 * third)}) {
     char size[16];
     snprintf(size, sizeof size, "%zx\r\n", part.size());
     chunked += size + std::string(part) + "\r\n";
@@ -276,9 +277,10 @@ TEST_F(HttpEdgeTest, BrokenRequestsGetAJsonErrorAndTheConnectionCloses) {
 TEST_F(HttpEdgeTest, OtherMethodsAndUnknownPaths) {
   auto c = RawConnection::Open(port());
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(c->Send("DELETE /openim/x HTTP/1.1\r\nHost: g\r\n\r\n"
-                      "GET /nothing HTTP/1.1\r\nHost: g\r\n\r\n" +
-                      PostRequest("/elsewhere", "{}")));
+  ASSERT_TRUE(
+      c->Send("DELETE /openim/x HTTP/1.1\r\nHost: g\r\n\r\n"
+              "GET /nothing HTTP/1.1\r\nHost: g\r\n\r\n" +
+              PostRequest("/elsewhere", "{}")));
   std::optional<RawResponse> r = c->Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 405);
@@ -292,8 +294,8 @@ TEST_F(HttpEdgeTest, OtherMethodsAndUnknownPaths) {
 }
 
 TEST(HttpEdgeLimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
-  const std::string config = WriteConfig(
-      "gw_max_conn.yaml", "http: {max_connections: 3}\nopenim: [{}]\n");
+  const std::string config =
+      WriteConfig("gw_max_conn.yaml", "http: {max_connections: 3}\nopenim: [{}]\n");
   int policy_port = 0;
   auto policy = StartPolicy(SourcePath("examples/rules.yaml"), &policy_port);
   ASSERT_NE(policy, nullptr);
@@ -337,11 +339,9 @@ TEST(HttpEdgeDrainTest, SigtermAnswersTheRequestInFlightAndClosesIdleConnections
   ASSERT_EQ(listen(silent_fd, 64), 0);
   socklen_t len = sizeof addr;
   getsockname(silent_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string config = WriteConfig(
-      "gw_drain.yaml", "openim: [{answer_budget_ms: 3000}]\n");
+  const std::string config = WriteConfig("gw_drain.yaml", "openim: [{answer_budget_ms: 3000}]\n");
   int port = 0;
-  auto gateway =
-      StartGateway(config, "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), &port);
+  auto gateway = StartGateway(config, "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), &port);
   ASSERT_NE(gateway, nullptr);
 
   auto idle = RawConnection::Open(port);
