@@ -43,8 +43,8 @@ TEST(GatewaySettingsTest, ExampleConfigLoadsWithDefaults) {
   EXPECT_EQ(s->keep_alive_max_requests, 100u);
   // Set by the example for a machine shared with the policy service.
   EXPECT_EQ(s->io_threads, 1u);
-  EXPECT_EQ(s->policy_max_in_flight_batches, 1u);
   EXPECT_EQ(s->policy_max_batch_size, 64u);
+  EXPECT_EQ(s->policy_max_in_flight_batches, 2u);
 }
 
 TEST(GatewaySettingsTest, DefaultsWhereTheConfigIsSilent) {
