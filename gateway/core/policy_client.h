@@ -21,7 +21,8 @@ class PolicyClient {
   virtual ~PolicyClient() = default;
 
   // Calls `done` exactly once, on any thread, possibly before Decide returns,
-  // and never later than a few milliseconds after `deadline`.
+  // and never later than a few milliseconds after `deadline`. `event` is read
+  // (copied) before `done` can run: `done` may own and destroy it.
   virtual void Decide(const v1::FriendshipEvent& event, absl::Time deadline,
                       DecisionCallback done) = 0;
 };
