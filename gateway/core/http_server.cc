@@ -137,7 +137,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // client has sent it already, most likely.
   void Drain() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_ && self->served_ > 0 && self->buffer_.size() == 0) {
+      if (self->idle_ && self->KeptAliveAndIdle()) {
         beast::error_code ignored;
         self->stream_.socket().close(ignored);
       }
@@ -145,7 +145,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Answered before, and no next request has begun to arrive.
+  bool KeptAliveAndIdle() const { return served_ > 0 && buffer_.size() == 0; }
+
   void ReadHeader() {
+    // An answer that went out as keep-alive while Stop() began: Drain() saw
+    // this connection busy, so close it here.
+    if (server_->draining.load() && KeptAliveAndIdle()) return Close();
     idle_ = true;
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
@@ -458,12 +464,20 @@ void HttpServer::Stop() {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
   });
-  absl::MutexLock lock(&impl_->mu);
-  for (Session* session : impl_->sessions) {
-    // A session whose destructor waits for `mu` has no owner left.
-    if (std::shared_ptr<Session> alive = session->weak_from_this().lock()) alive->Drain();
+  std::vector<std::shared_ptr<Session>> alive;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    for (Session* session : impl_->sessions) {
+      // A session whose destructor waits for `mu` has no owner left.
+      if (std::shared_ptr<Session> owner = session->weak_from_this().lock()) {
+        alive.push_back(std::move(owner));
+      }
+    }
+    impl_->ReleaseWorkIfDrained();
   }
-  impl_->ReleaseWorkIfDrained();
+  // Outside `mu`: the last owner of a session may be here, and its
+  // destructor unregisters under `mu`.
+  for (const std::shared_ptr<Session>& session : alive) session->Drain();
 }
 
 }  // namespace friendgate::gateway
