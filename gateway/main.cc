@@ -83,11 +83,7 @@ int Run(const Flags& flags) {
   auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing);
   HealthWatcher health(grpc::health::v1::Health::NewStub(channel), settings.health_check_interval,
                        settings.health_check_timeout);
-  PolicyBatchOptions batching;
-  batching.max_batch_size = settings.policy_max_batch_size;
-  batching.max_in_flight_batches = settings.policy_max_in_flight_batches;
-  batching.max_queued_events = settings.policy_max_queued_events;
-  GrpcPolicyClient policy(v1::PolicyService::NewStub(channel), batching);
+  GrpcPolicyClient policy(v1::PolicyService::NewStub(channel), settings.policy_batching);
   GatewayMetrics metrics;
   Decider decider(&policy, &metrics);
   HttpServer server(settings, &health, &metrics);

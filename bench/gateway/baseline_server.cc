@@ -1,9 +1,11 @@
-// bench_baseline_server: the ceiling of the HTTP library on this machine. A
-// minimal cpp-httplib server configured like the gateway's HTTP edge (same
-// worker thread count, TCP_NODELAY, keep-alive settings, one Post(".*")
-// route) that answers each benchmark sample with the gateway's own answer,
-// fixed, without parsing the body or asking the policy service.
-// scripts/bench checks that both answer byte for byte the same.
+// bench_baseline_server: the ceiling of cpp-httplib on this machine, the
+// issue's reference. A minimal cpp-httplib server with the gateway's HTTP
+// defaults (TCP_NODELAY, 1 MiB body, 5 s timeouts, 100 requests per
+// keep-alive connection, SOMAXCONN backlog) and one Post(".*") route that
+// answers each benchmark sample with the gateway's own answer, fixed,
+// without parsing the body or asking the policy service. cpp-httplib holds a
+// thread per connection: scripts/bench gives it 64 (twice its connections).
+// scripts/bench checks that it answers byte for byte what the gateway does.
 //
 //   bench_baseline_server --listen=127.0.0.1:0 --threads=64
 // logs {"msg":"listening","http":"127.0.0.1:PORT"} on stderr.
@@ -12,53 +14,21 @@
 #include <sys/socket.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
-#include <string>
+#include <optional>
 
-namespace {
-
-// The gateway's answers to the three benchmark samples (tests/data) with
-// examples/rules.yaml.
-constexpr char kTencentOk[] = R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""})";
-constexpr char kTencentPrevFriendResponse[] =
-    R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[)"
-    R"({"To_Account":"id1","ResultCode":0,"ResultInfo":""},)"
-    R"({"To_Account":"blocked_user","ResultCode":38100,)"
-    R"("ResultInfo":"this user cannot make or answer friend requests"}]})";
-constexpr char kOpenImOk[] = R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0})";
-
-bool Flag(const char* arg, const char* name, std::string* value) {
-  const std::string prefix = std::string("--") + name + "=";
-  if (std::string(arg).rfind(prefix, 0) != 0) return false;
-  *value = std::string(arg).substr(prefix.size());
-  return true;
-}
-
-}  // namespace
+#include "bench/gateway/fixed_answers.h"
 
 int main(int argc, char** argv) {
-  std::string listen = "127.0.0.1:0";
-  std::string threads_flag = "64";
-  for (int i = 1; i < argc; ++i) {
-    if (!Flag(argv[i], "listen", &listen) && !Flag(argv[i], "threads", &threads_flag)) {
-      std::cerr << "usage: bench_baseline_server [--listen=HOST:PORT] [--threads=N]\n";
-      return 2;
-    }
-  }
-  const size_t colon = listen.rfind(':');
-  const int threads = std::atoi(threads_flag.c_str());
-  if (colon == std::string::npos || threads <= 0) {
-    std::cerr << "bench_baseline_server: bad --listen or --threads\n";
-    return 2;
-  }
-  const std::string host = listen.substr(0, colon);
-  const int port = std::atoi(listen.c_str() + colon + 1);
+  using friendgate::bench::ServerFlags;
+  const std::optional<ServerFlags> flags =
+      friendgate::bench::ParseServerFlags(argc, argv, "bench_baseline_server", "threads", 64);
+  if (!flags) return 2;
+  const int threads = flags->threads;
 
   httplib::Server server;
-  // The same settings as gateway/core/http_server.cc.
   server.set_tcp_nodelay(true);
-  int listen_fd = -1;  // the gateway raises the library's listen backlog of 5
+  int listen_fd = -1;  // the library's listen backlog of 5 is raised below
   server.set_socket_options([&listen_fd](int sock) {
     httplib::default_socket_options(sock);
     listen_fd = sock;
@@ -70,24 +40,22 @@ int main(int argc, char** argv) {
   server.set_keep_alive_timeout(5);
   server.set_keep_alive_max_count(100);  // = http.keep_alive_max_requests default
   server.Post(".*", [](const httplib::Request& req, httplib::Response& res) {
-    const char* answer = kOpenImOk;
-    if (req.path == "/tencent/callback") {
-      answer = req.get_param_value("CallbackCommand") == "Sns.CallbackPrevFriendResponse"
-                   ? kTencentPrevFriendResponse
-                   : kTencentOk;
-    }
-    res.set_content(answer, "application/json");
+    res.set_content(
+        friendgate::bench::FixedAnswer(req.path, req.get_param_value("CallbackCommand")),
+        "application/json");
   });
 
-  const int bound =
-      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  const int bound = flags->port == 0
+                        ? server.bind_to_any_port(flags->host)
+                        : (server.bind_to_port(flags->host, flags->port) ? flags->port : -1);
   if (bound <= 0) {
-    std::cerr << "bench_baseline_server: cannot listen on " << listen << "\n";
+    std::cerr << "bench_baseline_server: cannot listen on " << flags->host << ":" << flags->port
+              << "\n";
     return 1;
   }
   if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
-  std::fprintf(stderr, "{\"msg\":\"listening\",\"http\":\"%s:%d\",\"threads\":%d}\n", host.c_str(),
-               bound, threads);
+  std::fprintf(stderr, "{\"msg\":\"listening\",\"http\":\"%s:%d\",\"threads\":%d}\n",
+               flags->host.c_str(), bound, threads);
   server.listen_after_bind();
   return 0;
 }

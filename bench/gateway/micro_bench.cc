@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -256,28 +255,39 @@ BENCHMARK(DecideRoundTrip)->UseRealTime();
 void DecideRoundTripConcurrent(benchmark::State& state) {
   constexpr int64_t kOutstanding = 32;
   absl::Mutex mu;
+  int64_t sent = 0;      // guarded by mu
   int64_t answered = 0;  // guarded by mu
   int64_t failed = 0;    // guarded by mu
-  std::atomic<int64_t> sent{0};
-  std::atomic<bool> stop{false};
+  bool stop = false;     // guarded by mu
   PolicyBatchOptions batching;
   batching.max_batch_size = static_cast<size_t>(state.range(0));
   DecideFixture fixture(state, batching);  // after what its callbacks use
   if (!fixture.ok()) return;
+  // The caller has counted the call in `sent`.
   std::function<void()> send = [&] {
-    sent.fetch_add(1, std::memory_order_relaxed);
     fixture.client().Decide(fixture.event(), absl::Now() + absl::Seconds(1),
                             [&](absl::StatusOr<v1::Decision> result) {
+                              bool again;
                               {
+                                // One critical section: the drain below never
+                                // sees this answer counted but not the next send.
                                 absl::MutexLock lock(&mu);
                                 ++answered;
                                 if (!result.ok()) ++failed;
+                                again = !stop;
+                                if (again) ++sent;
                               }
-                              if (!stop.load(std::memory_order_relaxed)) send();
+                              if (again) send();
                             });
   };
   const double cpu_start = ProcessCpuSeconds();
-  for (int64_t i = 0; i < kOutstanding; ++i) send();
+  for (int64_t i = 0; i < kOutstanding; ++i) {
+    {
+      absl::MutexLock lock(&mu);
+      ++sent;
+    }
+    send();
+  }
   int64_t target = 0;
   for (auto _ : state) {
     target += kOutstanding;
@@ -285,9 +295,9 @@ void DecideRoundTripConcurrent(benchmark::State& state) {
     auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return answered >= target; };
     mu.Await(absl::Condition(&reached));
   }
-  stop = true;
   absl::MutexLock lock(&mu);
-  auto drained = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return answered == sent.load(); };
+  stop = true;
+  auto drained = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return answered == sent; };
   mu.Await(absl::Condition(&drained));
   if (failed > 0) state.SkipWithError("Decide failed");
   ReportProcessCpu(state, cpu_start, answered);

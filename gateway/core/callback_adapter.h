@@ -11,8 +11,8 @@
 namespace friendgate::gateway {
 
 // One HTTP request as the adapters see it, independent of the HTTP library.
+// Only POSTs reach an adapter.
 struct HttpRequest {
-  std::string method;
   // The target's path, without the query.
   std::string path;
   // Query parameters in order, percent-decoded ('+' is a space).

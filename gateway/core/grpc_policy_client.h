@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "friendgate/v1/policy_service.grpc.pb.h"
+#include "gateway/core/policy_batch_options.h"
 #include "gateway/core/policy_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -23,19 +24,6 @@ namespace friendgate::gateway {
 // `load_balancing` is "pick_first" or "round_robin".
 std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
                                                  const std::string& load_balancing);
-
-// How GrpcPolicyClient groups events into PolicyService.DecideBatch calls
-// (config.proto PolicyConfig explains each knob to operators).
-struct PolicyBatchOptions {
-  // Events per DecideBatch call at most. 1: no batching, one Decide per event.
-  size_t max_batch_size = 64;
-  // DecideBatch calls outstanding at once at most.
-  size_t max_in_flight_batches = 2;
-  // Events waiting for a free call slot at most; beyond, Decide answers
-  // RESOURCE_EXHAUSTED at once. Without batching: Decide calls outstanding at
-  // most.
-  size_t max_queued_events = 4096;
-};
 
 // PolicyClient over gRPC's callback API, batching without a timer ("smart
 // batching"): Decide sends at once while fewer than max_in_flight_batches

@@ -59,8 +59,6 @@ struct Reply {
   const char* content_type = kJson;
 };
 
-std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
-
 class Session;
 
 }  // namespace
@@ -214,7 +212,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // The request line is parsed first: a body over the limit (declared in
     // Content-Length, or chunks adding up) fails after it is known.
     if (parser_->get().method() == http::verb::post && !parser_->get().target().empty() &&
-        ParseTarget(View(parser_->get().target()), &request)) {
+        ParseTarget(parser_->get().target(), &request)) {
       adapter = server_->Find(request.path);
     }
     Reply reply;
@@ -233,11 +231,10 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     HttpRequest request;
-    if (!ParseTarget(View(message.target()), &request)) {
+    if (!ParseTarget(message.target(), &request)) {
       keep_alive_ = false;
       return Write({400, R"({"error":"bad request target"})"});
     }
-    request.method = std::string(View(message.method_string()));
     request.remote_addr = remote_addr_;
     switch (message.method()) {
       case http::verb::get:
@@ -252,7 +249,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Write({404, R"({"error":"no callback is served at this path"})"});
     request.headers.reserve(std::distance(message.begin(), message.end()));
     for (const auto& field : message) {
-      request.headers.emplace_back(View(field.name_string()), View(field.value()));
+      request.headers.emplace_back(field.name_string(), field.value());
     }
     request.body = std::move(message.body());
     try {

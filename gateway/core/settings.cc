@@ -199,15 +199,16 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
     s.health_check_timeout = absl::Milliseconds(policy.health_check_timeout_ms());
   }
   if (!policy.load_balancing().empty()) s.load_balancing = policy.load_balancing();
-  if (policy.max_batch_size() != 0) s.policy_max_batch_size = policy.max_batch_size();
-  if (s.policy_max_batch_size > 1000) return Error("policy.max_batch_size", "must be at most 1000");
+  PolicyBatchOptions& batching = s.policy_batching;
+  if (policy.max_batch_size() != 0) batching.max_batch_size = policy.max_batch_size();
+  if (batching.max_batch_size > 1000) return Error("policy.max_batch_size", "must be at most 1000");
   if (policy.max_in_flight_batches() != 0) {
-    s.policy_max_in_flight_batches = policy.max_in_flight_batches();
+    batching.max_in_flight_batches = policy.max_in_flight_batches();
   }
-  if (s.policy_max_in_flight_batches > 1024) {
+  if (batching.max_in_flight_batches > 1024) {
     return Error("policy.max_in_flight_batches", "must be at most 1024");
   }
-  if (policy.max_queued_events() != 0) s.policy_max_queued_events = policy.max_queued_events();
+  if (policy.max_queued_events() != 0) batching.max_queued_events = policy.max_queued_events();
   if (s.load_balancing != "pick_first" && s.load_balancing != "round_robin") {
     return Error("policy.load_balancing", "must be pick_first or round_robin");
   }

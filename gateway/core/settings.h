@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/core/network.h"
+#include "gateway/core/policy_batch_options.h"
 
 namespace friendgate::gateway {
 
@@ -73,9 +74,7 @@ struct GatewaySettings {
   absl::Duration health_check_interval = absl::Seconds(1);
   absl::Duration health_check_timeout = absl::Milliseconds(500);
   std::string load_balancing = "pick_first";
-  size_t policy_max_batch_size = 64;
-  size_t policy_max_in_flight_batches = 2;
-  size_t policy_max_queued_events = 4096;
+  PolicyBatchOptions policy_batching;
 
   InputLimitSettings limits;
   TencentSettings tencent;

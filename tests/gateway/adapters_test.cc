@@ -67,7 +67,6 @@ class TencentAdapterTest : public ::testing::Test {
                   std::vector<std::pair<std::string, std::string>> extra = {}) {
     tencent::TencentAdapter adapter(settings_, limits_, &decider_, &metrics_, [] { return kNow; });
     HttpRequest req;
-    req.method = "POST";
     req.path = "/tencent/callback";
     if (!app.empty()) req.query.emplace_back("SdkAppid", app);
     if (!command.empty()) req.query.emplace_back("CallbackCommand", command);
@@ -209,7 +208,6 @@ class OpenImAdapterTest : public ::testing::Test {
                   const std::string& remote = "127.0.0.1") {
     openim::OpenImAdapter adapter(settings_, limits_, &decider_, &metrics_, [] { return kNow; });
     HttpRequest req;
-    req.method = "POST";
     req.path = settings_.path_prefix + "/" + command;
     req.remote_addr = remote;
     for (auto& [k, v] : headers) req.headers.emplace_back(k, v);

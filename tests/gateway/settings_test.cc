@@ -41,10 +41,10 @@ TEST(GatewaySettingsTest, ExampleConfigLoadsWithDefaults) {
   EXPECT_FALSE(s->openim[0].basic_credentials.has_value());
   EXPECT_EQ(s->max_body_bytes, 1u << 20);
   EXPECT_EQ(s->keep_alive_max_requests, 100u);
+  EXPECT_EQ(s->policy_batching.max_batch_size, 64u);
+  EXPECT_EQ(s->policy_batching.max_in_flight_batches, 2u);
   // Set by the example for a machine shared with the policy service.
   EXPECT_EQ(s->io_threads, 1u);
-  EXPECT_EQ(s->policy_max_batch_size, 64u);
-  EXPECT_EQ(s->policy_max_in_flight_batches, 2u);
 }
 
 TEST(GatewaySettingsTest, DefaultsWhereTheConfigIsSilent) {
@@ -53,9 +53,9 @@ TEST(GatewaySettingsTest, DefaultsWhereTheConfigIsSilent) {
   EXPECT_GE(s->io_threads, 1u);
   EXPECT_LE(s->io_threads, 4u);
   EXPECT_EQ(s->max_connections, 4096u);
-  EXPECT_EQ(s->policy_max_batch_size, 64u);
-  EXPECT_EQ(s->policy_max_in_flight_batches, 2u);
-  EXPECT_EQ(s->policy_max_queued_events, 4096u);
+  EXPECT_EQ(s->policy_batching.max_batch_size, 64u);
+  EXPECT_EQ(s->policy_batching.max_in_flight_batches, 2u);
+  EXPECT_EQ(s->policy_batching.max_queued_events, 4096u);
   EXPECT_FALSE(s->worker_threads_ignored);
 }
 
@@ -76,9 +76,9 @@ TEST(GatewaySettingsTest, HttpKeys) {
   EXPECT_EQ(s->io_threads, 3u);
   EXPECT_EQ(s->max_connections, 50u);
   EXPECT_FALSE(s->worker_threads_ignored);
-  EXPECT_EQ(s->policy_max_batch_size, 1u);
-  EXPECT_EQ(s->policy_max_in_flight_batches, 9u);
-  EXPECT_EQ(s->policy_max_queued_events, 10u);
+  EXPECT_EQ(s->policy_batching.max_batch_size, 1u);
+  EXPECT_EQ(s->policy_batching.max_in_flight_batches, 9u);
+  EXPECT_EQ(s->policy_batching.max_queued_events, 10u);
   EXPECT_EQ(s->keep_alive_max_requests, 7u);
   EXPECT_EQ(s->read_timeout, absl::Milliseconds(250));
 }

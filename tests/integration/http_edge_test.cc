@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -31,6 +30,7 @@ using ::testing::HasSubstr;
 
 constexpr char kOpenImOk[] = R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0})";
 constexpr char kAfterDeletePath[] = "/openim/callbackAfterDeleteFriendCommand";
+constexpr char kHealthRequest[] = "GET /healthz HTTP/1.1\r\nHost: g\r\n\r\n";
 
 struct RawResponse {
   int status = 0;
@@ -135,12 +135,6 @@ std::string PostRequest(const std::string& path, const std::string& body,
          extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::string WriteConfig(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
 class HttpEdgeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -158,7 +152,7 @@ class HttpEdgeTest : public ::testing::Test {
 Stack* HttpEdgeTest::stack_ = nullptr;
 
 TEST_F(HttpEdgeTest, ManyMoreConnectionsThanThreadsAreAllAnswered) {
-  // examples/gateway.yaml runs 2 event-loop threads; a thread-per-connection
+  // examples/gateway.yaml runs 1 event-loop thread; a thread-per-connection
   // server would serve only as many connections as it has threads.
   const std::string request =
       PostRequest(kAfterDeletePath, TestData("openim/callbackAfterDeleteFriendCommand.json"));
@@ -298,37 +292,37 @@ TEST_F(HttpEdgeTest, OtherMethodsAndUnknownPaths) {
 
 TEST(HttpEdgeLimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   const std::string config =
-      WriteConfig("gw_max_conn.yaml", "http: {max_connections: 3}\nopenim: [{}]\n");
+      WriteTempFile("gw_max_conn.yaml", "http: {max_connections: 3}\nopenim: [{}]\n");
   int policy_port = 0;
   auto policy = StartPolicy(SourcePath("examples/rules.yaml"), &policy_port);
   ASSERT_NE(policy, nullptr);
   int port = 0;
   auto gateway = StartGateway(config, "127.0.0.1:" + std::to_string(policy_port), &port);
   ASSERT_NE(gateway, nullptr);
-  // StartGateway's own /healthz connection may still be closing: poll until
-  // three idle connections are held open.
+  // Three served, idle connections fill the limit.
   std::vector<std::unique_ptr<RawConnection>> held;
-  const std::string health = "GET /healthz HTTP/1.1\r\nHost: g\r\n\r\n";
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (held.size() < 3 && absl::Now() < deadline) {
-    auto c = RawConnection::Open(port);
-    ASSERT_NE(c, nullptr);
-    if (c->Send(health) && c->Read(absl::Seconds(2)).has_value()) held.push_back(std::move(c));
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(RawConnection::Open(port));
+    ASSERT_NE(held.back(), nullptr);
+    ASSERT_TRUE(held.back()->Send(kHealthRequest));
+    ASSERT_TRUE(held.back()->Read().has_value()) << i;
   }
-  ASSERT_EQ(held.size(), 3u);
   auto fourth = RawConnection::Open(port);
   ASSERT_NE(fourth, nullptr);  // the kernel accepts; the gateway closes it
-  fourth->Send(health);
+  fourth->Send(kHealthRequest);
   EXPECT_TRUE(fourth->ClosedByPeer());
   // The warning is written before the close; the pipe may deliver it after.
   EXPECT_THAT(gateway->WaitForLine("http.max_connections", absl::Seconds(5)),
               HasSubstr("connection refused"));
-  // Once one closes, a new connection is served.
+  // Once one closes (the gateway sees it a moment later), a new connection
+  // is served.
   held.pop_back();
   bool served = false;
   for (absl::Time until = absl::Now() + absl::Seconds(20); !served && absl::Now() < until;) {
     auto again = RawConnection::Open(port);
-    served = again != nullptr && again->Send(health) && again->Read(absl::Seconds(2)).has_value();
+    served = again != nullptr && again->Send(kHealthRequest) &&
+             again->Read(absl::Seconds(2)).has_value();
+    if (!served) absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_TRUE(served);
 }
@@ -336,17 +330,11 @@ TEST(HttpEdgeLimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
 TEST(HttpEdgeDrainTest, SigtermAnswersTheRequestInFlightAndClosesIdleConnections) {
   // A policy target that accepts TCP and never answers keeps a request in
   // flight for its whole answer budget (3 s here).
-  int silent_fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(silent_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(silent_fd, 64), 0);
-  socklen_t len = sizeof addr;
-  getsockname(silent_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string config = WriteConfig("gw_drain.yaml", "openim: [{answer_budget_ms: 3000}]\n");
+  SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  const std::string config = WriteTempFile("gw_drain.yaml", "openim: [{answer_budget_ms: 3000}]\n");
   int port = 0;
-  auto gateway = StartGateway(config, "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), &port);
+  auto gateway = StartGateway(config, silent.address(), &port);
   ASSERT_NE(gateway, nullptr);
 
   auto busy = RawConnection::Open(port);
@@ -357,7 +345,7 @@ TEST(HttpEdgeDrainTest, SigtermAnswersTheRequestInFlightAndClosesIdleConnections
   // accepted too, so SIGTERM cannot close the listener in front of it.
   auto idle = RawConnection::Open(port);
   ASSERT_NE(idle, nullptr);
-  ASSERT_TRUE(idle->Send("GET /healthz HTTP/1.1\r\nHost: g\r\n\r\n"));
+  ASSERT_TRUE(idle->Send(kHealthRequest));
   ASSERT_TRUE(idle->Read().has_value());
   // Its policy call is pending for 3 s; a new connection is never cut by the
   // drain before its first request was read.
@@ -369,7 +357,6 @@ TEST(HttpEdgeDrainTest, SigtermAnswersTheRequestInFlightAndClosesIdleConnections
   EXPECT_EQ(answer->body, kOpenImOk);  // after-callback: the failure mode allows
   EXPECT_THAT(absl::AsciiStrToLower(answer->head), HasSubstr("connection: close"));
   EXPECT_EQ(gateway->WaitExit(absl::Seconds(20)), 0) << gateway->Stderr();
-  close(silent_fd);
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 
 #include <signal.h>
 
-#include <fstream>
-
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,12 +13,6 @@ namespace friendgate::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 // Runs a binary to completion and returns {exit code, stderr}.
 std::pair<int, std::string> RunToExit(const std::string& binary,
@@ -49,12 +41,12 @@ TEST(LifecycleTest, BadFlagsAndFilesFailWithOneClearLine) {
   EXPECT_EQ(code, 1);
   EXPECT_THAT(err, HasSubstr("/nonexistent/rules.yaml: cannot open file"));
   const std::string bad_rules =
-      WriteTemp("bad_rules.yaml", "rules:\n  - id: r1\n    blocklist:\n      userz: [a]\n");
+      WriteTempFile("bad_rules.yaml", "rules:\n  - id: r1\n    blocklist:\n      userz: [a]\n");
   std::tie(code, err) = RunToExit(PolicyBinary(), {"--rules=" + bad_rules});
   EXPECT_EQ(code, 1);
   EXPECT_THAT(err, HasSubstr("bad_rules.yaml:4: unknown key 'userz' in rules[0].blocklist"));
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
-  const std::string bad_gateway = WriteTemp("bad_gw.yaml", "tencent:\n  appz: []\n");
+  const std::string bad_gateway = WriteTempFile("bad_gw.yaml", "tencent:\n  appz: []\n");
   std::tie(code, err) = RunToExit(GatewayBinary(), {"--config=" + bad_gateway});
   EXPECT_EQ(code, 1);
   EXPECT_THAT(err, HasSubstr("bad_gw.yaml:2: unknown key 'appz' in tencent"));
@@ -128,7 +120,7 @@ TEST(LifecycleTest, PolicyServesHealthAndReflection) {
   // The gateway's readiness is driven by grpc.health.v1; a gateway pointed at
   // this policy service must become ready.
   int http = 0;
-  auto gateway = StartGateway(WriteTemp("gw_min.yaml", "openim: [{}]\n"),
+  auto gateway = StartGateway(WriteTempFile("gw_min.yaml", "openim: [{}]\n"),
                               "127.0.0.1:" + std::to_string(port), &http);
   ASSERT_NE(gateway, nullptr);
   EXPECT_TRUE(WaitForHttpStatus(http, "/readyz", 200, absl::Seconds(20)));

@@ -21,4 +21,10 @@ std::string TestData(std::string_view relative) {
   return buf.str();
 }
 
+std::string WriteTempFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
 }  // namespace friendgate::testing

@@ -68,7 +68,8 @@ struct Stack {
 // returns null on error.
 std::unique_ptr<Process> StartPolicy(const std::string& rules_path, int* port,
                                      const std::vector<std::string>& extra_args = {});
-// Starts a gateway pointed at `policy_target` and waits until /healthz answers.
+// Starts a gateway pointed at `policy_target` and waits until it logs that it
+// listens (not for readiness: see StartStack).
 std::unique_ptr<Process> StartGateway(const std::string& config_path,
                                       const std::string& policy_target, int* port,
                                       const std::vector<std::string>& env = {});
