@@ -106,8 +106,9 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(fgtest.step(lines, "error")["code"], "UNAVAILABLE")
 
     def test_installed_package_carries_the_project_version(self):
-        self.assertFalse(friendgate_client.__file__.startswith(fgtest.env_path(
-            "FRIENDGATE_SOURCE_DIR")), friendgate_client.__file__)
+        self.assertIn(os.sep + "site-packages" + os.sep, friendgate_client.__file__)
+        self.assertFalse(friendgate_client.__file__.startswith(
+            fgtest.source_path("clients/python")), friendgate_client.__file__)
         self.assertEqual(friendgate_client.__version__, fgtest.env_path("FRIENDGATE_VERSION"))
 
     def test_allowed_event_and_event_id_echo(self):
