@@ -24,6 +24,7 @@ SOURCES = [
     ("gateway/core/config.proto", [ROOT], "friendgate.gateway.GatewayConfig"),
     ("services/policy/rules.proto", [ROOT, os.path.join(ROOT, "proto")],
      "friendgate.policy.RulesFile"),
+    ("services/commands/config.proto", [ROOT], "friendgate.commands.CommandsConfig"),
 ]
 FDP = descriptor_pb2.FieldDescriptorProto
 INT_RANGES = {

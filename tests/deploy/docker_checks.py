@@ -6,7 +6,8 @@ For each runtime target (gateway, policy):
     package names and library versions are the ones the binaries were linked against);
   * its apt package list is exactly the packages that provide the shared libraries the
     built binary needs (readelf NEEDED -> dpkg -S on this Debian 12 machine), minus those
-    already in the base image: a missing one would fail at start, an extra one is bloat;
+    already in the base image, plus NON_LIBRARY_PACKAGES (the policy image's
+    ca-certificates): a missing one would fail at start, an extra one is bloat;
   * it copies the binary to the path the Helm chart runs (the chart's container command)
     and uses it as ENTRYPOINT;
   * it runs as a numeric non-root USER equal to the chart's runAsUser;
@@ -25,6 +26,9 @@ import yaml
 # In debian:bookworm-slim already (Essential / required by apt).
 BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
 BINARIES = {"gateway": "friendgate-gateway", "policy": "friendgate-policy"}
+# Packages a runtime image needs besides the binary's libraries: the policy service's
+# outbound commands verify the vendors' HTTPS certificates against the system CA store.
+NON_LIBRARY_PACKAGES = {"gateway": set(), "policy": {"ca-certificates"}}
 
 
 def stages(dockerfile_text):
@@ -114,10 +118,12 @@ def main():
         expect(stage[0][1] == "debian:bookworm-slim",
                "%s: FROM %s, not debian:bookworm-slim" % (target, stage[0][1]))
         need = needed_packages(built[target])
-        want = set(need.values()) - BASE_IMAGE_PACKAGES
+        want = (set(need.values()) - BASE_IMAGE_PACKAGES) | NON_LIBRARY_PACKAGES[target]
         have = apt_packages(stage)
         expect(not (want - have), "%s: runtime packages missing: %s (libraries: %s)" % (
             target, sorted(want - have), sorted(l for l, p in need.items() if p in want - have)))
+        for package in sorted(NON_LIBRARY_PACKAGES[target]):
+            expect(package in have, "%s: the image must install %s" % (target, package))
         expect(not (have - want), "%s: packages no library of %s needs: %s"
                % (target, binary, sorted(have - want)))
         path = "/usr/local/bin/" + binary

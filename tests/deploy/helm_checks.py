@@ -6,6 +6,9 @@
   full      helm template with every optional feature on (ci/full-values.yaml)
   schema    values.schema.json and the chart's own guards refuse bad values, each with
             its reason, while the good values pass
+  commands  the policy with commands, secrets, CA, state file on a PVC, salt, extra
+            volumes, init containers and sidecars (ci/commands-values.yaml); policy off
+            (ci/policy-off-values.yaml); preStop below and from Kubernetes 1.30
   rolls     the checksum annotations: a gateway config change rolls the gateway, a
             rules change rolls the policy pods (rulesReload=roll) or not (watch)
   generated deploy/k8s/friendgate.yaml and the generated part of values.schema.json are
@@ -24,6 +27,22 @@ import yaml
 NAMESPACE = "friendgate"
 
 
+EXTRA_VALUES = ("commands-values.yaml", "policy-off-values.yaml")
+
+
+def prestop_seconds(container):
+    """The preStop wait: the native sleep action, or exec /bin/sleep N; 0 when none."""
+    pre = container.get("lifecycle", {}).get("preStop", {})
+    if "sleep" in pre:
+        return pre["sleep"]["seconds"]
+    if "exec" in pre:
+        command = pre["exec"]["command"]
+        if len(command) == 2 and command[0] == "/bin/sleep":
+            return int(command[1])
+        raise SystemExit("unexpected preStop exec %s" % command)
+    return 0
+
+
 class Checker:
     def __init__(self, helm, source_dir):
         self.helm = helm
@@ -39,8 +58,10 @@ class Checker:
     def run(self, args):
         return subprocess.run([self.helm] + args, capture_output=True, text=True)
 
-    def template(self, values=(), sets=(), ok=True):
+    def template(self, values=(), sets=(), ok=True, kube_version=None):
         args = ["template", "fg", self.chart, "--namespace", NAMESPACE]
+        if kube_version:
+            args += ["--kube-version", kube_version]
         for v in values:
             args += ["--values", v]
         for s in sets:
@@ -50,12 +71,14 @@ class Checker:
             raise SystemExit("helm %s failed:\n%s" % (" ".join(args), out.stderr))
         return out
 
-    def docs(self, values=(), sets=()):
-        return [d for d in yaml.safe_load_all(self.template(values, sets).stdout) if d]
+    def docs(self, values=(), sets=(), kube_version=None):
+        return [d for d in yaml.safe_load_all(
+            self.template(values, sets, kube_version=kube_version).stdout) if d]
 
     # --- lint ---------------------------------------------------------------------
     def lint(self):
-        for extra in ([], ["--values", self.full]):
+        for extra in ([], ["--values", self.full]) + tuple(
+                ["--values", os.path.join(self.chart, "ci", f)] for f in EXTRA_VALUES):
             out = self.run(["lint", "--strict", self.chart] + extra)
             print(out.stdout.strip())
             self.expect(out.returncode == 0, "helm lint --strict %s failed:\n%s%s"
@@ -64,7 +87,7 @@ class Checker:
                         "helm lint reported warnings: %s" % out.stdout)
 
     # --- rendering ----------------------------------------------------------------
-    def common_checks(self, docs, what):
+    def common_checks(self, docs, what, expect_deployments=2):
         kinds = {}
         for d in docs:
             self.expect(d.get("apiVersion") and d.get("kind") and d["metadata"].get("name"),
@@ -74,7 +97,8 @@ class Checker:
                 self.expect(d["metadata"].get("namespace") == NAMESPACE,
                             "%s: %s/%s has no namespace" % (what, d["kind"], d["metadata"]["name"]))
         deployments = kinds.get("Deployment", [])
-        self.expect(len(deployments) == 2, "%s: expected 2 Deployments" % what)
+        self.expect(len(deployments) == expect_deployments,
+                    "%s: expected %d Deployments" % (what, expect_deployments))
         for dep in deployments:
             self.check_deployment(dep, what)
         # Secrets stay out of ConfigMaps: no Secret value appears in any ConfigMap.
@@ -96,14 +120,22 @@ class Checker:
         spec = dep["spec"]
         pod = spec["template"]["spec"]
         where = "%s: %s" % (what, name)
-        self.expect(spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0,
-                    "%s: a rollout must not go below the PDB (maxUnavailable 0)" % where)
+        if spec["strategy"]["type"] == "Recreate":
+            # Only for one policy pod whose state file is on a ReadWriteOnce claim.
+            self.expect(spec.get("replicas") == 1 and any(
+                "persistentVolumeClaim" in v for v in spec["template"]["spec"]["volumes"]),
+                "%s: Recreate only for one replica with a ReadWriteOnce claim" % where)
+        else:
+            self.expect(spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0,
+                        "%s: a rollout must not go below the PDB (maxUnavailable 0)" % where)
         self.expect(pod.get("automountServiceAccountToken") is False,
                     "%s: automountServiceAccountToken must be false" % where)
         psc = pod.get("securityContext", {})
         self.expect(psc.get("runAsNonRoot") is True and psc.get("seccompProfile", {}).get(
             "type") == "RuntimeDefault", "%s: pod securityContext defaults missing" % where)
         for c in pod["containers"]:
+            if c["name"] not in ("gateway", "policy"):
+                continue  # a user's sidecar
             sc = c.get("securityContext", {})
             self.expect(sc.get("readOnlyRootFilesystem") is True, "%s: readOnlyRootFilesystem" % where)
             self.expect(sc.get("allowPrivilegeEscalation") is False, "%s: allowPrivilegeEscalation" % where)
@@ -122,7 +154,7 @@ class Checker:
                     drain_ms = int(a.split("=", 1)[1])
             if drain_ms is None:  # the gateway: http.drain_timeout_ms in its config
                 drain_ms = self.gateway_drain_ms
-            sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+            sleep = prestop_seconds(c)
             grace = pod["terminationGracePeriodSeconds"]
             self.expect(grace * 1000 > drain_ms + sleep * 1000,
                         "%s: terminationGracePeriodSeconds %d <= preStop %d s + drain %d ms"
@@ -144,6 +176,43 @@ class Checker:
         self.expect(got == want, "defaults: objects %s, expected %s" % (got, want))
         for dep in kinds["Deployment"]:
             self.expect("replicas" in dep["spec"], "defaults: without HPA, replicas is set")
+            pod = dep["spec"]["template"]["spec"]
+            component = dep["metadata"]["labels"]["app.kubernetes.io/component"]
+            main = [c for c in pod["containers"] if c["name"] == component][0]
+            self.expect(prestop_seconds(main) == 5 and "sleep" in main["lifecycle"]["preStop"],
+                        "defaults: %s: a 5 s native preStop sleep (helm's default version is "
+                        "past 1.30)" % component)
+            terms = pod.get("affinity", {}).get("podAntiAffinity", {}).get(
+                "preferredDuringSchedulingIgnoredDuringExecution", [])
+            self.expect(len(terms) == 1 and terms[0]["podAffinityTerm"]["topologyKey"] ==
+                        "kubernetes.io/hostname" and terms[0]["podAffinityTerm"]["labelSelector"]
+                        ["matchLabels"]["app.kubernetes.io/component"] == component,
+                        "defaults: %s: soft anti-affinity per node" % component)
+            spread = pod.get("topologySpreadConstraints", [])
+            self.expect(len(spread) == 1 and spread[0]["topologyKey"] ==
+                        "topology.kubernetes.io/zone" and spread[0]["whenUnsatisfiable"] ==
+                        "ScheduleAnyway", "defaults: %s: zone spread" % component)
+        # Below Kubernetes 1.30 the preStop is exec /bin/sleep (no native sleep action).
+        for dep in self.docs(kube_version="1.29.0"):
+            if dep["kind"] != "Deployment":
+                continue
+            for c in dep["spec"]["template"]["spec"]["containers"]:
+                pre = c.get("lifecycle", {}).get("preStop", {})
+                self.expect(pre.get("exec", {}).get("command") == ["/bin/sleep", "5"]
+                            and "sleep" not in pre, "1.29: %s preStop %s" % (c["name"], pre))
+        # Overrides: an explicit affinity replaces the preset; "" turns it off.
+        for dep in self.docs(sets=["gateway.podAntiAffinityPreset=",
+                                   "gateway.zoneSpread.enabled=false",
+                                   "policy.affinity.nodeAffinity.x=y"]):
+            if dep["kind"] != "Deployment":
+                continue
+            pod = dep["spec"]["template"]["spec"]
+            if dep["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway":
+                self.expect("affinity" not in pod and "topologySpreadConstraints" not in pod,
+                            "preset '' and zoneSpread off: no affinity, no spread")
+            else:
+                self.expect(pod.get("affinity") == {"nodeAffinity": {"x": "y"}},
+                            "an explicit affinity replaces the preset")
         print("defaults: %s" % sorted(got.items()))
 
     def full_values(self):
@@ -159,6 +228,79 @@ class Checker:
         for np in kinds["NetworkPolicy"]:
             self.expect("Egress" in np["spec"]["policyTypes"], "full: egress is restricted")
         print("full: %s" % sorted((k, len(v)) for k, v in kinds.items()))
+
+    def commands(self):
+        docs = self.docs([os.path.join(self.chart, "ci", "commands-values.yaml")])
+        self.set_gateway_drain(docs)
+        kinds = self.common_checks(docs, "commands")
+        policy = [d for d in kinds["Deployment"] if d["metadata"]["name"].endswith("-policy")][0]
+        pod = policy["spec"]["template"]["spec"]
+        main = [c for c in pod["containers"] if c["name"] == "policy"][0]
+        args = main["args"]
+        mounts = {m["name"]: m["mountPath"] for m in main["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        self.expect("--commands-config=/etc/friendgate/commands/commands.yaml" in args and
+                    mounts.get("commands") == "/etc/friendgate/commands",
+                    "commands: --commands-config on the commands ConfigMap mount")
+        cm = [c for c in kinds["ConfigMap"] if c["metadata"]["name"].endswith("-commands")]
+        self.expect(cm and "commands.yaml" in cm[0]["data"] and
+                    cm[0]["data"].get("ca.crt", "").startswith("-----BEGIN CERTIFICATE-----"),
+                    "commands: ConfigMap with commands.yaml and ca.crt")
+        secrets = [s for s in kinds.get("Secret", []) if s["metadata"]["name"].endswith(
+            "-policy-secrets")]
+        self.expect(secrets and volumes.get("secrets", {}).get("secret", {}).get(
+            "secretName") == secrets[0]["metadata"]["name"] and mounts.get("secrets") ==
+            "/etc/friendgate/policy-secrets", "commands: the policy Secret is mounted")
+        self.expect("--decision-log-salt-file=/etc/friendgate/policy-secrets/decision-log-salt"
+                    in args, "commands: the salt file flag")
+        env = {e["name"]: e for e in main.get("env", [])}
+        self.expect(env.get("FRIENDGATE_OPENIM_SECRET", {}).get("valueFrom", {}).get(
+            "secretKeyRef", {}).get("key") == "openim-secret", "commands: secretEnv")
+        self.expect("--state-file=/var/lib/friendgate/state/state.txtpb" in args and
+                    "persistentVolumeClaim" in volumes.get("state", {}) and
+                    len(kinds.get("PersistentVolumeClaim", [])) == 1 and
+                    policy["spec"]["strategy"]["type"] == "Recreate",
+                    "commands: state file on a PVC, Recreate")
+        self.expect([c["name"] for c in pod.get("initContainers", [])] == ["wait-for-dns"] and
+                    [c["name"] for c in pod["containers"]] == ["policy", "log-shipper"] and
+                    "scratch" in volumes and mounts.get("scratch"),
+                    "commands: init container, sidecar, extra volume and mount")
+        np = [n for n in kinds["NetworkPolicy"] if n["metadata"]["name"].endswith("-policy")][0]
+        egress = np["spec"]["egress"]
+        vendor = [r for r in egress if any("ipBlock" in t for t in r.get("to", []))]
+        self.expect(vendor and [t["ipBlock"]["cidr"] for t in vendor[0]["to"]] ==
+                    ["203.0.113.0/24", "2001:db8::/32"] and
+                    [p["port"] for p in vendor[0]["ports"]] == [443, 10002],
+                    "commands: egress to the vendors' CIDRs and ports")
+        self.expect(len(egress) == 3, "commands: DNS, vendors, extraEgress (%d rules)"
+                    % len(egress))
+        # Commands off: the policy pods reach DNS only.
+        for d in self.docs():
+            if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith("-policy"):
+                self.expect(len(d["spec"]["egress"]) == 1, "commands off: DNS egress only")
+        # Commands on without CIDRs: any address, on the ports.
+        for d in self.docs(sets=["policy.commands.enabled=true",
+                                 "policy.commands.config.max_in_flight=8"]):
+            if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith("-policy"):
+                rule = d["spec"]["egress"][1]
+                self.expect("to" not in rule and rule["ports"] == [{"port": 443,
+                            "protocol": "TCP"}], "commands, no CIDRs: any address on 443")
+        # Policy off: the gateway alone, its egress to the given target's port.
+        docs = self.docs([os.path.join(self.chart, "ci", "policy-off-values.yaml")])
+        self.set_gateway_drain(docs)
+        kinds = self.common_checks(docs, "policy-off", expect_deployments=1)
+        gw = kinds["Deployment"][0]["spec"]["template"]["spec"]["containers"][0]
+        self.expect("--policy-target=dns:///my-policy.policy-team.svc.cluster.local:50051"
+                    in gw["args"], "policy-off: --policy-target is gateway.policyTarget")
+        self.expect(all(d["metadata"]["labels"].get("app.kubernetes.io/component") !=
+                        "policy" for d in docs), "policy-off: no policy object")
+        np = kinds["NetworkPolicy"][0]["spec"]
+        to_policy = [r for r in np["egress"] if r.get("ports") == [{"port": 50051,
+                                                                   "protocol": "TCP"}]]
+        self.expect(to_policy and to_policy[0]["to"][0]["namespaceSelector"],
+                    "policy-off: gateway egress to the policy target's port and peers")
+        print("commands: policy commands/secrets/CA/state/salt/extras render; policy-off "
+              "renders the gateway alone")
 
     # --- schema -------------------------------------------------------------------
     BAD = [
@@ -181,6 +323,11 @@ class Checker:
         ("extraArgs not a flag", ["gateway.extraArgs[0]=rm"], "extraArgs"),
         ("bad image digest", ["gateway.image.digest=latest"], "digest"),
         ("bad readiness path", ["gateway.probes.readinessPath=/"], "readinessPath"),
+        ("unknown key in the commands config", ["policy.commands.config.tencnet[0].x=1"],
+         "tencnet"),
+        ("bad anti-affinity preset", ["gateway.podAntiAffinityPreset=medium"],
+         "podAntiAffinityPreset"),
+        ("egress CIDR not a CIDR", ["policy.commands.egress.cidrs[0]=example.com"], "cidrs"),
     ]
     GUARDS = [
         ("existingSecret and data", ["secret.existingSecret=s", "secret.data.k=v"],
@@ -190,6 +337,19 @@ class Checker:
         ("ingress without hosts", ["gateway.ingress.enabled=true"], "at least one host"),
         ("policy ServiceMonitor without metrics", ["policy.serviceMonitor.enabled=true"],
          "needs policy.metrics.enabled"),
+        ("policy off without a target", ["policy.enabled=false"], "gateway.policyTarget"),
+        ("a target with the chart's policy", ["gateway.policyTarget=dns:///x:1"],
+         "only for policy.enabled=false"),
+        ("commands without config", ["policy.commands.enabled=true"],
+         "needs policy.commands.config"),
+        ("state PVC with 2 replicas", ["policy.stateFile.enabled=true",
+                                       "policy.stateFile.persistence.enabled=true"],
+         "replicaCount=1"),
+        ("salt without a policy Secret", ["policy.decisionLog.saltSecretKey=salt"],
+         "names a key of policy.secret"),
+        ("policy existingSecret and data", ["policy.secret.existingSecret=s",
+                                            "policy.secret.data.k=v"],
+         "either existingSecret or data"),
         ("HPA min above max", ["gateway.autoscaling.enabled=true",
                                "gateway.autoscaling.minReplicas=5",
                                "gateway.autoscaling.maxReplicas=2"], "minReplicas"),
@@ -258,10 +418,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--helm", required=True)
     ap.add_argument("--source-dir", required=True)
-    ap.add_argument("check", choices=["lint", "defaults", "full", "schema", "rolls", "generated"])
+    ap.add_argument("check", choices=["lint", "defaults", "full", "commands", "schema", "rolls",
+                                      "generated"])
     args = ap.parse_args()
     c = Checker(args.helm, args.source_dir)
-    {"lint": c.lint, "defaults": c.defaults, "full": c.full_values, "schema": c.schema,
+    {"lint": c.lint, "defaults": c.defaults, "full": c.full_values, "commands": c.commands,
+     "schema": c.schema,
      "rolls": c.rolls, "generated": c.generated}[args.check]()
     for f in c.failures:
         print("FAIL: " + f)
