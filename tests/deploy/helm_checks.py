@@ -9,6 +9,12 @@
   commands  the policy with commands, secrets, CA, state file on a PVC, salt, extra
             volumes, init containers and sidecars (ci/commands-values.yaml); policy off
             (ci/policy-off-values.yaml); preStop below and from Kubernetes 1.30
+  kube      every rendered variant (VARIANTS, and deploy/k8s/friendgate.yaml) validates
+            against the Kubernetes OpenAPI schema (npm kubernetes-models, v1.33), and a
+            broken object is refused (the check can fail)
+  parity    schema parity with the binary: each row of PARITY (a gateway config the
+            gateway refuses at start) fails `helm template` naming the key, and the real
+            friendgate-gateway refuses the same config naming it too (needs --gateway)
   rolls     the checksum annotations: a gateway config change rolls the gateway, a
             rules change rolls the policy pods (rulesReload=roll) or not (watch)
   generated deploy/k8s/friendgate.yaml and the generated part of values.schema.json are
@@ -18,16 +24,31 @@ Usage: helm_checks.py --helm HELM --source-dir DIR CHECK
 """
 import argparse
 import base64
+import concurrent.futures
+import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
 NAMESPACE = "friendgate"
 
 
-EXTRA_VALUES = ("commands-values.yaml", "policy-off-values.yaml")
+EXTRA_VALUES = ("commands-values.yaml", "policy-off-values.yaml", "production-values.yaml")
+# Every rendered variant the Kubernetes schema check validates: (name, values files under
+# ci/, --kube-version or None for helm's default).
+VARIANTS = [
+    ("default", [], None),
+    ("default@1.29", [], "1.29.0"),
+    ("full", ["full-values.yaml"], None),
+    ("production", ["production-values.yaml"], None),
+    ("production@1.29", ["production-values.yaml"], "1.29.0"),
+    ("commands", ["commands-values.yaml"], None),
+    ("policy-off", ["policy-off-values.yaml"], None),
+]
 
 
 def prestop_seconds(container):
@@ -43,9 +64,71 @@ def prestop_seconds(container):
     return 0
 
 
+# (why, {gateway.config key: value}, text in helm's error, text in the binary's error).
+# Each value replaces that key of the chart's default gateway.config.
+APP = {"sdk_app_id": "1400000000"}
+PARITY = [
+    ("SdkAppid not a number", {"tencent": {"apps": [{"sdk_app_id": "abc"}]}},
+     "sdk_app_id", "tencent.apps[0].sdk_app_id"),
+    ("SdkAppid listed twice", {"tencent": {"apps": [APP, APP]}},
+     "tencent.apps[1].sdk_app_id", "is listed twice"),
+    ("no vendor at all", {"tencent": {"apps": []}, "openim": []},
+     "configure at least one Tencent app", "configure at least one Tencent app"),
+    ("duplicate OpenIM instance name",
+     {"openim": [{"name": "a", "path_prefix": "/a"}, {"name": "a", "path_prefix": "/b"}]},
+     "openim[1].name", "openim[1].name"),
+    ("two unnamed OpenIM instances", {"openim": [{}, {"path_prefix": "/b"}]},
+     "openim[1].name", "openim[1].name"),
+    ("duplicate OpenIM path_prefix",
+     {"openim": [{"name": "a", "path_prefix": "/a"}, {"name": "b", "path_prefix": "/a"}]},
+     "openim[1].path_prefix", "openim[1].path_prefix"),
+    ("OpenIM answer_budget_ms 999999", {"openim": [{"answer_budget_ms": 999999}]},
+     "answer_budget_ms", "openim[0].answer_budget_ms"),
+    ("Tencent answer_budget_ms 2000", {"tencent": {"answer_budget_ms": 2000, "apps": [APP]}},
+     "answer_budget_ms", "tencent.answer_budget_ms"),
+    ("Tencent default_refusal_code 100",
+     {"tencent": {"default_refusal_code": 100, "apps": [APP]}},
+     "default_refusal_code", "tencent.default_refusal_code"),
+    ("OpenIM default_refusal_code 38001", {"openim": [{"default_refusal_code": 38001}]},
+     "default_refusal_code", "openim[0].default_refusal_code"),
+    ("Tencent deny_code outside its range",
+     {"tencent": {"apps": [APP], "failure_mode": {"action": "deny", "deny_code": 20001}}},
+     "tencent.failure_mode.deny_code", "tencent.failure_mode.deny_code"),
+    ("OpenIM deny_code outside its range",
+     {"openim": [{"failure_mode": {"action": "deny", "deny_code": 38001}}]},
+     "openim[0].failure_mode.deny_code", "openim[0].failure_mode.deny_code"),
+    ("OpenIM path_prefix ending in /", {"openim": [{"path_prefix": "/im/"}]},
+     "path_prefix", "openim[0].path_prefix"),
+    ("OpenIM path_prefix overlapping tencent.path",
+     {"tencent": {"path": "/openim/tencent", "apps": [APP]}},
+     "overlaps tencent.path", "overlaps tencent.path"),
+    ("Basic auth without a password", {"openim": [{"basic_auth": {"username": "u"}}]},
+     "openim[0].basic_auth", "openim[0].basic_auth"),
+    ("Basic auth user with ':'",
+     {"openim": [{"basic_auth": {"username": "a:b", "password_file": "/etc/hostname"}}]},
+     "username", "openim[0].basic_auth.username"),
+    ("token_env not set in the pod",
+     {"tencent": {"apps": [dict(APP, token_env="FRIENDGATE_NOT_SET")]}},
+     "tencent.apps[0].token_env", "tencent.apps[0].token_env"),
+    ("token_env and token_file",
+     {"tencent": {"apps": [dict(APP, token_env="A", token_file="/etc/hostname")]}},
+     "tencent.apps[0].token", "tencent.apps[0].token"),
+    ("http.io_threads 65", {"http": {"io_threads": 65}}, "io_threads", "http.io_threads"),
+    ("http.max_connections 2000000", {"http": {"max_connections": 2000000}},
+     "max_connections", "http.max_connections"),
+    ("policy.max_batch_size 5000", {"policy": {"max_batch_size": 5000}},
+     "max_batch_size", "policy.max_batch_size"),
+    ("policy.max_in_flight_batches 2000", {"policy": {"max_in_flight_batches": 2000}},
+     "max_in_flight_batches", "policy.max_in_flight_batches"),
+    ("policy.load_balancing random", {"policy": {"load_balancing": "random"}},
+     "load_balancing", "policy.load_balancing"),
+]
+
+
 class Checker:
-    def __init__(self, helm, source_dir):
+    def __init__(self, helm, source_dir, gateway=None):
         self.helm = helm
+        self.gateway = gateway
         self.source = source_dir
         self.chart = os.path.join(source_dir, "deploy", "helm", "friendgate")
         self.full = os.path.join(self.chart, "ci", "full-values.yaml")
@@ -372,6 +455,83 @@ class Checker:
             self.expect(out.returncode == 0, "good values %s refused: %s" % (sets, out.stderr))
         # The lint of the full values (every key used) also passes the schema: see `lint`.
 
+    # --- Kubernetes schema ----------------------------------------------------------
+    def kube(self):
+        items = []
+        for name, files, version in VARIANTS:
+            docs = self.docs([os.path.join(self.chart, "ci", f) for f in files],
+                             kube_version=version)
+            items += [{"source": name, "object": d} for d in docs]
+        with open(os.path.join(self.source, "deploy", "k8s", "friendgate.yaml")) as f:
+            items += [{"source": "deploy/k8s", "object": d} for d in yaml.safe_load_all(f) if d]
+        validator = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube_validate.mjs")
+        out = subprocess.run(["node", validator], input=json.dumps(items), capture_output=True,
+                             text=True)
+        print(out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr)
+        self.expect(out.returncode == 0, "Kubernetes schema validation failed:\n%s%s" % (
+            "\n".join(l for l in out.stdout.splitlines() if not l.endswith(": ok")), out.stderr))
+        # Control: the same validator refuses a broken Deployment (a gRPC probe port by
+        # name and a preStop sleep that is not a number).
+        broken = json.loads(json.dumps([i for i in items if i["object"]["kind"] ==
+                                        "Deployment"][0]))
+        c = broken["object"]["spec"]["template"]["spec"]["containers"][0]
+        c["readinessProbe"] = {"grpc": {"port": "grpc"}}
+        c["lifecycle"] = {"preStop": {"sleep": {"seconds": "five"}}}
+        out = subprocess.run(["node", validator], input=json.dumps([broken]),
+                             capture_output=True, text=True)
+        self.expect(out.returncode == 1 and "must be integer" in out.stdout,
+                    "the validator accepted a broken Deployment: %s%s" % (out.stdout, out.stderr))
+        print("kube: %d objects in %d variants + deploy/k8s valid; a broken one refused"
+              % (len(items), len(VARIANTS)))
+
+    # --- schema parity with the binary ----------------------------------------------
+    def gateway_refusal(self, config):
+        """Runs friendgate-gateway with this config: its error text, or None if it starts."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "gateway.yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump(config, f)
+            p = subprocess.Popen([self.gateway, "--http-listen=127.0.0.1:0",
+                                  "--policy-target=127.0.0.1:1", "--config=" + path],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 env={"PATH": "/usr/bin:/bin"})
+            lines = []
+            for line in p.stderr:  # ends at exit, or at the "listening" line
+                lines.append(line)
+                if '"listening"' in line:
+                    p.send_signal(signal.SIGTERM)
+                    p.communicate(timeout=30)
+                    return None
+            p.wait(timeout=30)
+            return "".join(lines) if p.returncode != 0 else None
+
+    def parity(self):
+        with open(os.path.join(self.chart, "values.yaml")) as f:
+            default = yaml.safe_load(f)["gateway"]["config"]
+        self.expect(self.gateway_refusal(default) is None,
+                    "control: the binary refuses the chart's default gateway.config")
+        def one_row(row):
+            why, change, _, _ = row
+            sets = ["gateway.config.%s=%s" % (k, json.dumps(v)) for k, v in change.items()]
+            out = self.run(["template", "fg", self.chart, "--namespace", NAMESPACE] +
+                           [a for s in sets for a in ("--set-json", s)])
+            return sets, out, self.gateway_refusal(dict(default, **change))
+
+        # Three at a time: each row is one helm process and one gateway start.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+            results = list(pool.map(one_row, PARITY))
+        for (why, change, chart_needle, binary_needle), (sets, out, binary) in zip(PARITY,
+                                                                                    results):
+            chart_ok = out.returncode != 0 and chart_needle in out.stderr
+            binary_ok = binary is not None and binary_needle in binary
+            self.expect(chart_ok, "chart did not refuse %s (%s): rc=%d %s"
+                        % (why, sets, out.returncode, out.stderr.strip()[-300:]))
+            self.expect(binary_ok, "the binary did not refuse %s the expected way: %s"
+                        % (why, (binary or "(started)").strip()[-300:]))
+            chart_line = ([l for l in out.stderr.splitlines() if chart_needle in l] or ["-"])[0]
+            print("%-45s chart: %s" % (why, chart_line.strip()[-110:]))
+            print("%-45s binary: %s" % ("", (binary or "(started!)").strip().splitlines()[-1][-110:]))
+
     # --- rolls --------------------------------------------------------------------
     def annotations(self, component, sets):
         for d in self.docs(sets=sets):
@@ -418,11 +578,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--helm", required=True)
     ap.add_argument("--source-dir", required=True)
-    ap.add_argument("check", choices=["lint", "defaults", "full", "commands", "schema", "rolls",
-                                      "generated"])
+    ap.add_argument("--gateway", help="the built friendgate-gateway (for parity)")
+    ap.add_argument("check", choices=["lint", "defaults", "full", "commands", "kube", "schema",
+                                      "parity", "rolls", "generated"])
     args = ap.parse_args()
-    c = Checker(args.helm, args.source_dir)
+    if args.check == "parity" and not args.gateway:
+        ap.error("parity needs --gateway")
+    c = Checker(args.helm, args.source_dir, args.gateway)
     {"lint": c.lint, "defaults": c.defaults, "full": c.full_values, "commands": c.commands,
+     "kube": c.kube, "parity": c.parity,
      "schema": c.schema,
      "rolls": c.rolls, "generated": c.generated}[args.check]()
     for f in c.failures:
