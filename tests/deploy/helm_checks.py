@@ -303,7 +303,8 @@ class Checker:
         self.set_gateway_drain(docs)
         kinds = self.common_checks(docs, "full")
         for kind, n in {"HorizontalPodAutoscaler": 2, "Ingress": 1, "ServiceMonitor": 2,
-                        "Secret": 1, "NetworkPolicy": 2, "PodDisruptionBudget": 2}.items():
+                        "Secret": 1, "NetworkPolicy": 2, "PodDisruptionBudget": 2,
+                        "PrometheusRule": 1, "ConfigMap": 3}.items():
             self.expect(len(kinds.get(kind, [])) == n, "full: expected %d %s" % (n, kind))
         for dep in kinds["Deployment"]:
             self.expect("replicas" not in dep["spec"], "full: with an HPA, the Deployment "
