@@ -147,8 +147,8 @@ class Checker:
             args += ["--kube-version", kube_version]
         for v in values:
             args += ["--values", v]
-        for s in sets:
-            args += ["--set", s]
+        for s in sets:  # "string:KEY=VALUE" is --set-string
+            args += ["--set-string", s[7:]] if s.startswith("string:") else ["--set", s]
         out = self.run(args)
         if ok and out.returncode != 0:
             raise SystemExit("helm %s failed:\n%s" % (" ".join(args), out.stderr))
@@ -449,7 +449,7 @@ class Checker:
             print("refused %-40s %s" % (why + ":", lines[0].strip()[:160]))
         # Controls: the same keys with good values pass.
         for sets in (["gateway.replicaCount=3"], ["gateway.config.http.io_threads=3"],
-                     ['gateway.config.tencent.apps[0].sdk_app_id="1400000000"'],
+                     ["string:gateway.config.tencent.apps[0].sdk_app_id=1400000000"],
                      ["gateway.config.tencent.failure_mode.action=deny"],
                      ["policy.rulesReload=watch"], ["gateway.extraArgs[0]=--log-level=debug"]):
             out = self.template(sets=sets, ok=False)
