@@ -61,12 +61,31 @@ def needed_packages(binary):
     libs = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", out.stdout)
     triplet = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True,
                              check=True).stdout.strip()
-    packages = {}
+    # This architecture's copy of each library (ldconfig's cache), then one dpkg -S for
+    # all of them: dpkg -S with a glob scans every package's file list once per call.
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    paths = {}
     for lib in libs:
-        owners = subprocess.run(["dpkg", "-S", "*/" + lib], capture_output=True, text=True)
-        # Only this architecture's copy (not lib32*/libx32* multilib packages).
-        names = sorted({line.split(":")[0] for line in owners.stdout.splitlines()
-                        if line.endswith("/%s/%s" % (triplet, lib))})
+        found = re.findall(r"^\s*%s \(.*\) => (\S+)$" % re.escape(lib), cache, re.M)
+        found = [p for p in found if "/%s/" % triplet in p] or found
+        if not found:
+            raise SystemExit("no library %s in ldconfig's cache (needed by %s)" % (lib, binary))
+        paths[lib] = found[0]
+    candidates = set()
+    for path in paths.values():
+        real = os.path.realpath(path)
+        for p in (path, real, path.replace("/usr/lib/", "/lib/"), real.replace("/usr/lib/", "/lib/"),
+                  path.replace("/lib/", "/usr/lib/", 1), real.replace("/lib/", "/usr/lib/", 1)):
+            candidates.add(p)
+    owners = subprocess.run(["dpkg", "-S"] + sorted(candidates), capture_output=True,
+                            text=True).stdout
+    by_file = {}
+    for line in owners.splitlines():
+        pkgs, _, f = line.partition(": ")
+        by_file[os.path.basename(f)] = sorted({p.split(":")[0] for p in pkgs.split(", ")})
+    packages = {}
+    for lib, path in paths.items():
+        names = by_file.get(lib) or by_file.get(os.path.basename(os.path.realpath(path)))
         if not names:
             raise SystemExit("no Debian package provides %s (needed by %s)" % (lib, binary))
         packages[lib] = names[0]
