@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -28,33 +27,13 @@ DEADLINE_S = 20.0
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
-class Proc:
-    def __init__(self, argv, env):
-        self.p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from contract_test import Proc  # noqa: E402  (the real binaries as local processes)
 
-    def listening(self):
-        """The JSON 'listening' log line (the addresses), or SystemExit."""
-        deadline = time.monotonic() + DEADLINE_S
-        for line in self.p.stderr:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("msg") == "listening":
-                return record
-            if time.monotonic() > deadline:
-                break
-        raise SystemExit("%s did not start" % self.p.args[0])
 
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+def start(argv, env):
+    proc = Proc(os.path.basename(argv[0]), argv, env)
+    return proc, proc.wait_listening()
 
 
 def get(url, body=None):
@@ -94,15 +73,13 @@ def missing(referenced, exposed):
 def scrape(gateway, policy, source):
     """Starts both binaries with the example configs, sends callbacks, returns the scrapes."""
     env = {"PATH": "/usr/bin:/bin"}
-    pol = Proc([policy, "--grpc-listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
-                "--rules=" + os.path.join(source, "examples", "rules.yaml")], env)
+    pol, rec = start([policy, "--grpc-listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
+                      "--rules=" + os.path.join(source, "examples", "rules.yaml")], env)
     gw = None
     try:
-        rec = pol.listening()
-        gw = Proc([gateway, "--http-listen=127.0.0.1:0", "--policy-target=" + rec["grpc"],
-                   "--config=" + os.path.join(source, "examples", "gateway.yaml")],
-                  dict(env, FRIENDGATE_TENCENT_TOKEN_1400000001="monitoring-check-token"))
-        grec = gw.listening()
+        gw, grec = start([gateway, "--http-listen=127.0.0.1:0", "--policy-target=" + rec["grpc"],
+                          "--config=" + os.path.join(source, "examples", "gateway.yaml")],
+                         dict(env, FRIENDGATE_TENCENT_TOKEN_1400000001="monitoring-check-token"))
         base = "http://" + grec["http"]
         # Wait until the gateway reaches the policy service, then make some traffic.
         deadline = time.monotonic() + DEADLINE_S
@@ -118,7 +95,7 @@ def scrape(gateway, policy, source):
                 "toUserID": "bob", "reqMsg": "hi"}).encode())
         policy_text = get("http://%s/metrics" % rec["metrics"])
         # Then the policy service goes away: the next callback is a fallback (counted).
-        pol.stop()
+        pol.stop(30)
         get(base + "/openim/callbackBeforeAddFriendCommand", json.dumps({
             "callbackCommand": "callbackBeforeAddFriendCommand", "fromUserID": "carol",
             "toUserID": "bob", "reqMsg": "hi"}).encode())
@@ -128,8 +105,8 @@ def scrape(gateway, policy, source):
         return get(metrics_base + "/metrics"), policy_text
     finally:
         if gw:
-            gw.stop()
-        pol.stop()
+            gw.stop(30)
+        pol.stop(30)
 
 
 def main():
