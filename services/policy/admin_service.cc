@@ -42,7 +42,7 @@ grpc::ServerUnaryReactor* PolicyAdminImpl::GetRules(grpc::CallbackServerContext*
   for (const RuleEngine::RuleInfo& info : rules_->engine()->Describe()) {
     v1::RuleSummary* rule = response->add_rules();
     rule->set_id(info.id);
-    rule->set_kind(std::string(RuleEngine::KindName(info.kind)));
+    rule->set_kind(std::string(info.kind));
     rule->set_dry_run(info.dry_run);
     rule->set_static_users(info.static_users);
   }
