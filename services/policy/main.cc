@@ -14,6 +14,7 @@
 #include "services/commands/component.h"
 #include "services/commands/mutual_delete_observer.h"
 #include "services/policy/policy_server.h"
+#include "services/policy/policy_tool.h"
 
 namespace {
 
@@ -103,6 +104,9 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (friendgate::policy::IsToolCommand(argc, argv)) {
+    return friendgate::policy::RunToolCommand(argc, argv);  // test, eval: docs/rules.md
+  }
   // Debian's Abseil is built with mutex deadlock detection on: it costs a
   // graph update on every lock, on the decision path. Tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
