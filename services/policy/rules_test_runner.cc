@@ -306,7 +306,7 @@ int RunRulesTests(const RulesTestOptions& options, std::ostream& out, std::ostre
   }
   std::vector<std::string> uncovered;
   for (const RuleEngine::RuleInfo& rule : rules->engine->Describe()) {
-    if (!matched.contains(rule.id)) uncovered.push_back(rule.id);
+    if (matched.count(rule.id) == 0) uncovered.push_back(rule.id);
   }
   if (!uncovered.empty()) {
     std::string line = "rules no case matched:";
