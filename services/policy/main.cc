@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
       "The friendgate policy service: decides friendship events over gRPC\n"
       "(friendgate.v1.PolicyService, friendgate.v1.PolicyAdmin, grpc.health.v1.Health,\n"
       "reflection). The rules file is watched; SIGHUP also reloads it (and reopens the\n"
-      "decision log file); SIGTERM/SIGINT drain and exit 0.");
+      "decision log file); SIGTERM/SIGINT drain and exit 0.\n"
+      "For rule authors: `friendgate-policy test --help`, `friendgate-policy eval --help`.");
   cli.AddString("grpc-listen", &flags.grpc_listen,
                 "Address for gRPC, host:port (port 0 picks a free port, logged at start).");
   cli.AddString("rules", &flags.rules, "Path of the rules file (YAML, docs/rules.md).",

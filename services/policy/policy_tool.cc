@@ -6,6 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "common/files.h"
+#include "google/protobuf/util/json_util.h"
+#include "services/policy/explain.h"
+#include "services/policy/memory_store.h"
+#include "services/policy/rules_loader.h"
 #include "services/policy/rules_test_runner.h"
 
 namespace friendgate::policy {
@@ -22,6 +28,20 @@ constexpr char kTestUsage[] =
     "\n"
     "  --junit=FILE           also write a JUnit XML report to FILE\n"
     "  --require-all-rules    fail when a rule is matched by no case\n";
+
+constexpr char kEvalUsage[] =
+    "Usage: friendgate-policy eval RULES --event=JSON [--json]\n"
+    "\n"
+    "Explains the decision on one event with the rules file (an empty run-time store,\n"
+    "the current time): the decision, then per relation every rule in evaluation order\n"
+    "with why it matched, did not match, was exempted or was skipped. The same text as\n"
+    "PolicyAdmin.Explain on a running service.\n"
+    "\n"
+    "  --event=JSON    a friendgate.v1.FriendshipEvent in protobuf's JSON mapping, or\n"
+    "                  @FILE to read it from FILE\n"
+    "  --json          print the ExplainResponse as JSON instead of text\n";
+
+constexpr size_t kMaxEventFileBytes = 16 << 20;
 
 // Splits "--name=value" / "--name value"; `value_flags` take a value.
 struct Args {
@@ -89,17 +109,84 @@ int Test(int argc, char** argv) {
   return RunRulesTests(options, std::cout, std::cerr);
 }
 
+int Eval(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!Split(argc, argv, {"event"}, {"json", "help"}, &args, &error)) {
+    std::cerr << "friendgate-policy eval: " << error << "\n" << kEvalUsage;
+    return 2;
+  }
+  std::string event;
+  bool json = false;
+  for (const auto& [name, value] : args.flags) {
+    if (name == "help") {
+      std::cout << kEvalUsage;
+      return 0;
+    }
+    if (name == "event") event = value;
+    if (name == "json") json = value != "false";
+  }
+  if (args.positional.size() != 1 || event.empty()) {
+    std::cerr << "friendgate-policy eval: RULES and --event are required\n" << kEvalUsage;
+    return 2;
+  }
+  if (event[0] == '@') {
+    absl::StatusOr<std::string> text = ReadFileToString(event.substr(1), kMaxEventFileBytes);
+    if (!text.ok()) {
+      std::cerr << "friendgate-policy eval: --event: " << text.status().message() << "\n";
+      return 2;
+    }
+    event = std::move(*text);
+  }
+  return RunEval(args.positional.front(), event, json, std::cout, std::cerr);
+}
+
 }  // namespace
+
+int RunEval(const std::string& rules_path, const std::string& event_json, bool json,
+            std::ostream& out, std::ostream& err) {
+  absl::StatusOr<LoadedRules> rules = LoadRules(rules_path);
+  if (!rules.ok()) {
+    err << "friendgate-policy eval: " << rules.status().message() << "\n";
+    return 2;
+  }
+  v1::FriendshipEvent event;
+  if (auto s = google::protobuf::util::JsonStringToMessage(event_json, &event); !s.ok()) {
+    err << "friendgate-policy eval: --event is not a FriendshipEvent in JSON: " << s.message()
+        << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<MemoryStore>> store = MemoryStore::Open("");
+  if (!store.ok()) {
+    err << "friendgate-policy eval: " << store.status().message() << "\n";
+    return 2;
+  }
+  DecideContext context{store->get(), absl::Now()};
+  v1::ExplainResponse explanation = ExplainEvent(*rules->engine, event, context);
+  if (!json) {
+    out << explanation.text();
+    return 0;
+  }
+  explanation.clear_text();
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = false;
+  (void)google::protobuf::util::MessageToJsonString(explanation, &text, options);
+  out << text;
+  return 0;
+}
 
 bool IsToolCommand(int argc, char** argv) {
   if (argc < 2) return false;
   const std::string_view command = argv[1];
-  return command == "test";
+  return command == "test" || command == "eval";
 }
 
 int RunToolCommand(int argc, char** argv) {
   const std::string_view command = argv[1];
   if (command == "test") return Test(argc, argv);
+  if (command == "eval") return Eval(argc, argv);
   return 2;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "common/strings.h"
 #include "common/yaml_proto.h"
+#include "services/policy/explain.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/rules_loader.h"
 #include "services/policy/rules_test.pb.h"
@@ -16,17 +17,6 @@ namespace {
 constexpr uint32_t kMaxRepeat = 100000;
 // Cases start at a fixed time: runs do not depend on the wall clock.
 constexpr int64_t kStartUnixSeconds = 1'700'000'000;
-
-std::string VerdictWord(v1::Verdict verdict) {
-  switch (verdict) {
-    case v1::VERDICT_ALLOW:
-      return "allow";
-    case v1::VERDICT_REFUSE:
-      return "refuse";
-    default:
-      return "unspecified";
-  }
-}
 
 std::string List(const google::protobuf::RepeatedPtrField<std::string>& items) {
   std::string out = "[";
