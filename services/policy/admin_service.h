@@ -43,6 +43,9 @@ class PolicyAdminImpl final
                                                 v1::ListRecentDecisionsResponse* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchEvents(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* Explain(grpc::CallbackServerContext* context,
+                                    const v1::ExplainRequest* request,
+                                    v1::ExplainResponse* response) override;
 
  private:
   RulesManager* rules_;
