@@ -53,6 +53,11 @@ class PolicyServer {
     EventLog* event_log = nullptr;
     // Concurrent WatchEvents streams; more are refused (RESOURCE_EXHAUSTED).
     size_t max_watchers = 1000;
+    // GRPC_ARG_MAX_CONNECTION_AGE_MS: each client connection gets GOAWAY after
+    // about this long (gRPC adds +-10% jitter), so that clients re-resolve DNS and
+    // spread onto new replicas; calls in flight then get the grace. Zero: off.
+    absl::Duration max_connection_age = absl::Minutes(5);
+    absl::Duration max_connection_age_grace = absl::Seconds(30);
     const Clock* clock = nullptr;  // null: the system clock
     // Told about every decided event, after the built-in ones (recent
     // decisions, WatchEvents). Must outlive the server; must not block.
