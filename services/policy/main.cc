@@ -14,6 +14,7 @@
 #include "services/commands/component.h"
 #include "services/commands/mutual_delete_observer.h"
 #include "services/policy/policy_server.h"
+#include "services/policy/store_factory.h"
 
 namespace {
 
@@ -29,6 +30,7 @@ struct Flags {
   std::string log_level = "info";
   int64_t drain_timeout_ms = 5000;
   std::string commands_config;
+  friendgate::policy::StoreFlags store;
 };
 
 int Run(const Flags& flags) {
@@ -39,6 +41,12 @@ int Run(const Flags& flags) {
   options.metrics_listen = flags.metrics_listen;
   options.decision_log = flags.decision_log;
   options.state_file = flags.state_file;
+  auto store = policy::OpenStore(flags.store, flags.state_file);
+  if (!store.ok()) {
+    std::cerr << "friendgate-policy: " << store.status().message() << "\n";
+    return absl::IsInvalidArgument(store.status()) ? 2 : 1;
+  }
+  options.store = std::move(*store);
   options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
   options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
   if (!flags.decision_log_salt_file.empty()) {
@@ -129,7 +137,9 @@ int main(int argc, char** argv) {
                 "File holding a secret salt: when set, the decision log writes user ids as\n"
                 "SHA-256(salt + id), first 16 hex characters.");
   cli.AddString("state-file", &flags.state_file,
-                "File keeping run-time blocklist/exempt entries across restarts. Empty: none.");
+                "File keeping run-time blocklist/exempt entries across restarts (--store=memory\n"
+                "only). Empty: none.");
+  friendgate::policy::AddStoreFlags(cli, &flags.store);
   cli.AddInt("rules-poll-ms", &flags.rules_poll_ms,
              "How often the rules file (and its users files) are checked for changes; 0: never.");
   cli.AddInt("recent-decisions", &flags.recent_decisions,
