@@ -7,11 +7,13 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/poll.h"
 #include "tests/support/redis_server.h"
 
 namespace friendgate::redis {
 namespace {
 
+using ::friendgate::testing::Eventually;
 using ::friendgate::testing::RedisServer;
 using ::testing::HasSubstr;
 
@@ -20,17 +22,6 @@ Options LocalOptions(int port) {
   options.server = {"127.0.0.1", port};
   options.call_timeout = absl::Seconds(2);  // generous: the machine is shared
   return options;
-}
-
-// Polls `ok` until it holds or 10 s pass.
-template <typename F>
-bool Eventually(F ok) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (ok()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return ok();
 }
 
 TEST(RedisUrlTest, ParsesPlainAndSentinelUrls) {

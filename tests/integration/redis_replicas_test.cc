@@ -112,24 +112,26 @@ v1::Verdict VerdictOf(Replica& r, const std::string& from, const std::string& to
   return decision.verdict();
 }
 
-grpc::Status AddEntry(Replica& r, const std::string& user) {
+// Adds (or removes) `user` on the run-time blocklist through `r`.
+grpc::Status ChangeEntry(Replica& r, const std::string& user, bool add) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  v1::AddListEntryRequest request;
-  request.set_list("runtime-block");
-  request.set_user_id(user);
-  v1::AddListEntryResponse response;
-  return r.admin->AddListEntry(&context, request, &response);
-}
-
-grpc::Status RemoveEntry(Replica& r, const std::string& user) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  if (add) {
+    v1::AddListEntryRequest request;
+    request.set_list("runtime-block");
+    request.set_user_id(user);
+    v1::AddListEntryResponse response;
+    return r.admin->AddListEntry(&context, request, &response);
+  }
   v1::RemoveListEntryRequest request;
   request.set_list("runtime-block");
   request.set_user_id(user);
   v1::RemoveListEntryResponse response;
   return r.admin->RemoveListEntry(&context, request, &response);
+}
+grpc::Status AddEntry(Replica& r, const std::string& user) { return ChangeEntry(r, user, true); }
+grpc::Status RemoveEntry(Replica& r, const std::string& user) {
+  return ChangeEntry(r, user, false);
 }
 
 // Polls until `r` answers `verdict` for alice -> `to`, at most `deadline`.

@@ -14,25 +14,16 @@
 #include "gtest/gtest.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/redis_store.h"
+#include "tests/support/poll.h"
 #include "tests/support/redis_server.h"
 
 namespace friendgate::policy {
 namespace {
 
+using ::friendgate::testing::Eventually;
 using ::friendgate::testing::RedisServer;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-// Polls `ok` until it holds or 10 s pass (a deadline, not a measurement).
-template <typename F>
-bool Eventually(F ok) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (ok()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return ok();
-}
 
 // One redis-server per test process (stopped at exit); each store gets a
 // prefix of its own.
