@@ -333,16 +333,16 @@ absl::StatusOr<std::unique_ptr<Client::Connection>> Client::Acquire(absl::Time d
     return absl::DeadlineExceededError(
         StrCat("redis: all ", options_.pool_size, " connections busy until the deadline"));
   }
+  if (absl::Now() < retry_after_) {
+    absl::Status s = absl::UnavailableError(StrCat("redis unavailable: ", last_error_));
+    mu_.Unlock();
+    return s;
+  }
   if (!idle_.empty()) {
     std::unique_ptr<Connection> conn = std::move(idle_.back());
     idle_.pop_back();
     mu_.Unlock();
     return conn;
-  }
-  if (absl::Now() < retry_after_) {
-    absl::Status s = absl::UnavailableError(StrCat("redis unavailable: ", last_connect_error_));
-    mu_.Unlock();
-    return s;
   }
   ++open_;
   mu_.Unlock();
@@ -350,22 +350,30 @@ absl::StatusOr<std::unique_ptr<Client::Connection>> Client::Acquire(absl::Time d
   absl::MutexLock lock(&mu_);
   if (!conn.ok()) {
     --open_;
-    backoff_ = std::clamp(backoff_ * 2, kMinBackoff, kMaxBackoff);
-    retry_after_ = absl::Now() + backoff_;
-    last_connect_error_ = std::string(conn.status().message());
+    BackOff(conn.status());
     return conn.status();
   }
   backoff_ = absl::ZeroDuration();
   return conn;
 }
 
-void Client::Release(std::unique_ptr<Connection> conn, bool healthy) {
+void Client::BackOff(const absl::Status& status) {
+  backoff_ = std::clamp(backoff_ * 2, kMinBackoff, kMaxBackoff);
+  retry_after_ = absl::Now() + backoff_;
+  last_error_ = std::string(status.message());
+}
+
+void Client::Release(std::unique_ptr<Connection> conn, const absl::Status& status, bool healthy) {
   absl::MutexLock lock(&mu_);
   if (healthy) {
     idle_.push_back(std::move(conn));
-  } else {
-    --open_;
+    backoff_ = absl::ZeroDuration();
+    return;
   }
+  --open_;
+  // A Redis that is gone or too slow for the deadline: for a short, growing
+  // while, calls fail at once instead of each waiting out its deadline.
+  if (absl::IsDeadlineExceeded(status) || absl::IsUnavailable(status)) BackOff(status);
 }
 
 absl::StatusOr<std::vector<Reply>> Client::Run(
@@ -379,7 +387,7 @@ absl::StatusOr<std::vector<Reply>> Client::Run(
   if (healthy) {
     for (const Reply& r : *replies) healthy = healthy && !IsReplicaError(r);
   }
-  Release(std::move(conn), healthy);
+  Release(std::move(conn), replies.status(), healthy);
   return replies;
 }
 

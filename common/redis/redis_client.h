@@ -73,8 +73,9 @@ class Script {
 // poll(2) on non-blocking sockets so a slow or dead Redis costs a caller no
 // more than its deadline. A connection that failed or timed out is closed
 // (its reply stream is no longer in step) and made again on demand; after a
-// failed connect, calls fail at once for a short, growing backoff instead of
-// each paying a connect timeout. With Sentinel, the master is asked for on
+// failed connect or a call that failed or ran out of time, calls fail at once
+// for a short, growing backoff (25 ms doubling to 1 s) instead of each paying
+// its deadline. With Sentinel, the master is asked for on
 // every new connection and a connection that finds a replica is refused, so
 // a failover is followed. Thread-safe.
 class Client {
@@ -111,7 +112,8 @@ class Client {
 
  private:
   absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::Time deadline);
-  void Release(std::unique_ptr<Connection> conn, bool healthy);
+  void Release(std::unique_ptr<Connection> conn, const absl::Status& status, bool healthy);
+  void BackOff(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Endpoint> ResolveMaster(absl::Time deadline);
   absl::StatusOr<std::vector<Reply>> Run(const std::vector<std::vector<std::string_view>>& commands,
                                          absl::Duration timeout);
@@ -122,7 +124,7 @@ class Client {
   size_t open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + in use + being made
   absl::Time retry_after_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
-  std::string last_connect_error_ ABSL_GUARDED_BY(mu_);
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
 };
 
 // Listens on one pub/sub channel on a connection of its own, reconnecting

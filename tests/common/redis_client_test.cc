@@ -5,6 +5,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/poll.h"
@@ -113,6 +114,31 @@ TEST(RedisClientTest, SlowRedisCostsTheCallerItsDeadlineAndTheConnectionRecovers
   for (int i = 0; i < 20; ++i) EXPECT_EQ(client.Call({"GET", "a"})->str, "1");
 }
 
+TEST(RedisClientTest, SilentRedisIsBackedOffAndRecovers) {
+  auto server = RedisServer::Start();
+  ASSERT_NE(server, nullptr);
+  Options options = LocalOptions(server->port());
+  options.call_timeout = absl::Milliseconds(50);
+  Client client(options);
+  ASSERT_TRUE(client.Call({"PING"}).ok());
+  server->Pause();
+  // The first call runs out of time; then calls fail at once for a while
+  // (a growing backoff) instead of each waiting out its deadline.
+  bool timed_out = false, backed_off = false;
+  for (int i = 0; i < 40 && !(timed_out && backed_off); ++i) {
+    auto r = client.Call({"PING"});
+    ASSERT_FALSE(r.ok());
+    timed_out = timed_out || absl::IsDeadlineExceeded(r.status());
+    backed_off =
+        backed_off || (absl::IsUnavailable(r.status()) &&
+                       r.status().message().find("unavailable") != absl::string_view::npos);
+  }
+  EXPECT_TRUE(timed_out);
+  EXPECT_TRUE(backed_off);
+  server->Resume();
+  EXPECT_TRUE(Eventually([&] { return client.Call({"PING"}).ok(); }));
+}
+
 TEST(RedisClientTest, PoolServesConcurrentCallers) {
   auto server = RedisServer::Start();
   ASSERT_NE(server, nullptr);
@@ -201,6 +227,61 @@ TEST(RedisSubscriberTest, DeliversMessagesAndResubscribesAfterRestart) {
   ASSERT_TRUE(Eventually([&] { return count().second == 2; }));
   absl::MutexLock lock(&mu);
   EXPECT_EQ(messages[1], "again");
+}
+
+}  // namespace
+}  // namespace friendgate::redis
+
+namespace friendgate::redis {
+namespace {
+
+// One master, one replica, one sentinel (Debian's redis-sentinel): a client
+// on redis+sentinel:// writes to the master, and after the master dies and
+// the sentinel promotes the replica, writes again, now to the replica.
+TEST(RedisSentinelTest, FollowsAFailover) {
+  auto master = RedisServer::Start();
+  ASSERT_NE(master, nullptr);
+  auto replica = RedisServer::Start({"--replicaof", "127.0.0.1", std::to_string(master->port())});
+  ASSERT_NE(replica, nullptr);
+  auto sentinel = RedisServer::StartSentinel(master->port(), "fgmaster");
+  ASSERT_NE(sentinel, nullptr);
+
+  auto options = ParseUrl(StrCat("redis+sentinel://127.0.0.1:", sentinel->port(), "/fgmaster"));
+  ASSERT_TRUE(options.ok()) << options.status();
+  options->call_timeout = absl::Seconds(2);
+  Client client(*options);
+  Client sentinel_client(LocalOptions(sentinel->port()));
+  Client replica_client(LocalOptions(replica->port()));
+  ASSERT_TRUE(client.Call({"SET", "k", "before"}).ok());
+  auto port_of = [&](Client& c) {
+    auto r = c.Call({"CONFIG", "GET", "port"});
+    return r.ok() && r->elements.size() == 2 ? r->elements[1].str : "";
+  };
+  EXPECT_EQ(port_of(client), std::to_string(master->port()));
+  // The replica has the data, and the sentinel knows the replica.
+  ASSERT_TRUE(Eventually([&] {
+    auto r = replica_client.Call({"GET", "k"});
+    return r.ok() && r->str == "before";
+  }));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = sentinel_client.Call({"SENTINEL", "replicas", "fgmaster"});
+        return r.ok() && r->elements.size() == 1;
+      },
+      absl::Seconds(30)))
+      << sentinel->Log();
+
+  master->Kill();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return client.Call({"SET", "k", "after"}).ok();
+      },
+      absl::Seconds(60)))
+      << sentinel->Log();
+  EXPECT_EQ(port_of(client), std::to_string(replica->port()));
+  auto value = replica_client.Call({"GET", "k"});
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(value->str, "after");
 }
 
 }  // namespace

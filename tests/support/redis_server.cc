@@ -48,14 +48,27 @@ std::string FindOnPath(const std::string& name) {
 }
 
 std::unique_ptr<RedisServer> RedisServer::Start(const std::vector<std::string>& extra_args) {
+  return Create(extra_args, 0, "");
+}
+
+std::unique_ptr<RedisServer> RedisServer::StartSentinel(int master_port,
+                                                        const std::string& master_name) {
+  return Create({}, master_port, master_name);
+}
+
+std::unique_ptr<RedisServer> RedisServer::Create(std::vector<std::string> extra_args,
+                                                 int sentinel_master_port,
+                                                 std::string master_name) {
   std::unique_ptr<RedisServer> server(new RedisServer());
+  server->sentinel_master_port_ = sentinel_master_port;
+  server->master_name_ = std::move(master_name);
   std::string templ = ::testing::TempDir() + "redisXXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
     ADD_FAILURE() << "cannot make a temporary directory";
     return nullptr;
   }
   server->dir_ = templ;
-  server->extra_args_ = extra_args;
+  server->extra_args_ = std::move(extra_args);
   // The port is free when chosen, not necessarily when redis binds it: retry.
   for (int attempt = 0; attempt < 5; ++attempt) {
     server->port_ = FreePort();
@@ -66,16 +79,29 @@ std::unique_ptr<RedisServer> RedisServer::Start(const std::vector<std::string>& 
 }
 
 bool RedisServer::Launch() {
-  const std::string binary = FindOnPath("redis-server");
+  const bool sentinel = sentinel_master_port_ > 0;
+  const std::string name = sentinel ? "redis-sentinel" : "redis-server";
+  const std::string binary = FindOnPath(name);
   if (binary.empty()) {
-    ADD_FAILURE() << "redis-server is not installed (scripts/install-deps installs it)";
+    ADD_FAILURE() << name << " is not installed (scripts/install-deps installs it)";
     return false;
   }
-  std::vector<std::string> args = {
-      "--port",    std::to_string(port_), "--bind",      "127.0.0.1", "--save",
-      "",          "--appendonly",        "no",          "--dir",     dir_,
-      "--logfile", dir_ + "/redis.log",   "--daemonize", "no"};
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<std::string> args;
+  if (sentinel) {
+    // Sentinel rewrites its config file: one of its own, in our directory.
+    const std::string conf = dir_ + "/sentinel.conf";
+    std::ofstream(conf, std::ios::trunc)
+        << "port " << port_ << "\nbind 127.0.0.1\ndaemonize no\nlogfile " << dir_
+        << "/redis.log\ndir " << dir_ << "\nsentinel monitor " << master_name_ << " 127.0.0.1 "
+        << sentinel_master_port_ << " 1\nsentinel down-after-milliseconds " << master_name_
+        << " 500\nsentinel failover-timeout " << master_name_ << " 3000\n";
+    args = {conf};
+  } else {
+    args = {"--port",    std::to_string(port_), "--bind",      "127.0.0.1", "--save",
+            "",          "--appendonly",        "no",          "--dir",     dir_,
+            "--logfile", dir_ + "/redis.log",   "--daemonize", "no"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  }
   process_ = Process::Start(binary, args);
   if (process_ == nullptr) return false;
   redis::Options options;
@@ -102,6 +128,14 @@ void RedisServer::Kill() {
   process_->Signal(SIGKILL);
   process_->WaitExit(absl::Seconds(10));
   process_.reset();
+}
+
+void RedisServer::Pause() {
+  if (process_ != nullptr) process_->Signal(SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (process_ != nullptr) process_->Signal(SIGCONT);
 }
 
 bool RedisServer::Restart() {
