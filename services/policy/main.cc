@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "services/commands/component.h"
 #include "services/commands/mutual_delete_observer.h"
+#include "services/commands/redis_shared_limits.h"
 #include "services/policy/policy_server.h"
 #include "services/policy/store_factory.h"
 
@@ -46,7 +47,7 @@ int Run(const Flags& flags) {
     std::cerr << "friendgate-policy: " << store.status().message() << "\n";
     return absl::IsInvalidArgument(store.status()) ? 2 : 1;
   }
-  options.store = std::move(*store);
+  options.store = std::move(store->store);
   options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
   options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
   if (!flags.decision_log_salt_file.empty()) {
@@ -60,10 +61,14 @@ int Run(const Flags& flags) {
     }
   }
   // Declared before the server, so they are destroyed after it has stopped.
+  std::unique_ptr<commands::RedisSharedLimits> shared_limits;  // with a Redis store
+  if (store->redis != nullptr) {
+    shared_limits = std::make_unique<commands::RedisSharedLimits>(store->redis, flags.store.prefix);
+  }
   std::unique_ptr<commands::CommandsComponent> commands_component;
   std::unique_ptr<commands::MutualDeleteObserver> mutual_delete;
   if (!flags.commands_config.empty()) {
-    auto created = commands::CommandsComponent::Create(flags.commands_config);
+    auto created = commands::CommandsComponent::Create(flags.commands_config, shared_limits.get());
     if (!created.ok()) {
       std::cerr << "friendgate-policy: " << created.status().message() << "\n";
       return 1;

@@ -96,7 +96,7 @@ int64_t VersionOf(const redis::Reply& r) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Open(std::unique_ptr<redis::Client> client,
+absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Open(std::shared_ptr<redis::Client> client,
                                                              Options options) {
   absl::StatusOr<redis::Reply> pong = client->Call({"PING"}, kOpenTimeout);
   if (!pong.ok()) {
@@ -127,7 +127,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Open(std::unique_ptr<red
   return store;
 }
 
-RedisStore::RedisStore(std::unique_ptr<redis::Client> client, Options options)
+RedisStore::RedisStore(std::shared_ptr<redis::Client> client, Options options)
     : options_(std::move(options)),
       client_(std::move(client)),
       channel_(StrCat(options_.prefix, "list-changes")) {}

@@ -48,7 +48,7 @@ class RedisStore final : public PolicyStore {
   // Checks that Redis answers (with a longer deadline than calls get); a
   // Redis that is down is no reason not to start (decisions fail open), but
   // refused credentials or a bad database number are.
-  static absl::StatusOr<std::unique_ptr<RedisStore>> Open(std::unique_ptr<redis::Client> client,
+  static absl::StatusOr<std::unique_ptr<RedisStore>> Open(std::shared_ptr<redis::Client> client,
                                                           Options options);
   ~RedisStore() override;
 
@@ -85,7 +85,7 @@ class RedisStore final : public PolicyStore {
     std::vector<Change> pending;  // changes that arrived while loading
   };
 
-  RedisStore(std::unique_ptr<redis::Client> client, Options options);
+  RedisStore(std::shared_ptr<redis::Client> client, Options options);
   std::string CounterKeyName(const CounterKey& key) const;
   std::string ListKey(std::string_view list) const;
   std::string VersionKey(std::string_view list) const;
@@ -102,7 +102,7 @@ class RedisStore final : public PolicyStore {
   void Failed(const char* op, const absl::Status& status);
 
   const Options options_;
-  std::unique_ptr<redis::Client> client_;
+  std::shared_ptr<redis::Client> client_;
   const std::string channel_;
 
   absl::Mutex cache_mu_;

@@ -53,12 +53,13 @@ void AddStoreFlags(FlagSet& cli, StoreFlags* flags) {
              "Redis connections per process (calls wait, within their deadline, for a free one).");
 }
 
-absl::StatusOr<std::unique_ptr<PolicyStore>> OpenStore(const StoreFlags& flags,
-                                                       const std::string& state_file) {
+absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file) {
+  OpenedStore opened;
   if (flags.store == "memory") {
     auto store = MemoryStore::Open(state_file);
     if (!store.ok()) return store.status();
-    return std::unique_ptr<PolicyStore>(std::move(*store));
+    opened.store = std::move(*store);
+    return opened;
   }
   absl::StatusOr<redis::Options> options = redis::ParseUrl(flags.store);
   if (!options.ok()) {
@@ -90,11 +91,12 @@ absl::StatusOr<std::unique_ptr<PolicyStore>> OpenStore(const StoreFlags& flags,
                                 : StrCat("sentinel master ", options->master_name);
   RedisStore::Options store_options;
   store_options.prefix = flags.prefix;
-  auto store = RedisStore::Open(std::make_unique<redis::Client>(std::move(*options)),
-                                std::move(store_options));
+  opened.redis = std::make_shared<redis::Client>(std::move(*options));
+  auto store = RedisStore::Open(opened.redis, std::move(store_options));
   if (!store.ok()) return store.status();
   log::Info("store", {{"type", "redis"}, {"redis", where}, {"prefix", flags.prefix}});
-  return std::unique_ptr<PolicyStore>(std::move(*store));
+  opened.store = std::move(*store);
+  return opened;
 }
 
 }  // namespace friendgate::policy

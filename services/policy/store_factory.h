@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/cli.h"
+#include "common/redis/redis_client.h"
 #include "services/policy/store.h"
 
 namespace friendgate::policy {
@@ -22,12 +23,18 @@ struct StoreFlags {
 
 void AddStoreFlags(FlagSet& cli, StoreFlags* flags);
 
+struct OpenedStore {
+  std::unique_ptr<PolicyStore> store;
+  // The Redis connections the store uses (null with --store=memory), for
+  // other state shared across replicas (the commands' outbound limits).
+  std::shared_ptr<redis::Client> redis;
+};
+
 // The store the flags name. The Redis password comes from --store-password-file
 // or the FRIENDGATE_REDIS_PASSWORD variable (never a flag, never logged).
 // `state_file` (--state-file) belongs to the memory store; with Redis it is
 // refused. Flag mistakes are kInvalidArgument.
-absl::StatusOr<std::unique_ptr<PolicyStore>> OpenStore(const StoreFlags& flags,
-                                                       const std::string& state_file);
+absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file);
 
 }  // namespace friendgate::policy
 
