@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "gateway/core/grpc_policy_client.h"
 #include "gateway/core/metrics.h"
+#include "gateway/core/policy_channel.h"
 #include "gateway/openim/codec.h"
 #include "gateway/tencent/codec.h"
 #include "services/policy/policy_server.h"

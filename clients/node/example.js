@@ -3,10 +3,11 @@
 // Example: check a friendgate policy service's health and ask it for a
 // decision. Prints one JSON object per step on stdout; exits 1 on an error.
 //
-//   (cd clients/node && npm ci --ignore-scripts)
-//   node clients/node/example.js --target=127.0.0.1:50051 --from=alice --to=bob,blocked_user
+//   npx friendgate-node-example --target=127.0.0.1:50051 --from=alice --to=bob,blocked_user
+// (installed package), or in the repository:
+//   (cd clients/node && npm ci --ignore-scripts) && node clients/node/example.js --target=...
 
-const { Client, friendRequest, grpc } = require('./friendgate');
+const { Client, VERSION, friendRequest, grpc } = require('./friendgate');
 
 function parseArgs(argv) {
   const args = { target: '', tenant: '1400000000', from: 'alice', to: 'bob,blocked_user',
@@ -36,7 +37,7 @@ async function main() {
   try {
     await client.waitReady(10 * args.timeoutMs);
     const status = await client.checkHealth('', args.timeoutMs);
-    print({ step: 'health', status });
+    print({ step: 'health', status, client_version: VERSION });
     const event = friendRequest(args.tenant, args.from, args.to.split(','));
     const decision = await client.decide(event, args.timeoutMs);
     print({ step: 'decide', event_id: event.event_id, decision });

@@ -2,17 +2,25 @@
 // A small Node.js client for friendgate's gRPC API (package friendgate.v1).
 //
 // Nothing is generated: @grpc/proto-loader reads every .proto under
-// proto/friendgate/v1 (and the health protocol) when the module loads, so
-// services added to the contract are available without a build step.
-// Every call takes a deadline; there is no call without one.
+// proto/friendgate/v1 (and the health protocol) when a Client is made. The
+// published package ships those files in its proto/ folder; in the friendgate
+// repository the module reads the repository's proto/. Every call takes a
+// deadline; there is no call without one. Types: friendgate.d.ts.
 
 const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-// Where the contract lives: FRIENDGATE_PROTO_DIR, or this repository's proto/.
-const PROTO_DIR = process.env.FRIENDGATE_PROTO_DIR || path.join(__dirname, '..', '..', 'proto');
+// Where the contract lives: FRIENDGATE_PROTO_DIR, the package's own proto/
+// (published package), or this repository's proto/ (source tree).
+function defaultProtoDir() {
+  if (process.env.FRIENDGATE_PROTO_DIR) return process.env.FRIENDGATE_PROTO_DIR;
+  const shipped = path.join(__dirname, 'proto');
+  return fs.existsSync(shipped) ? shipped : path.join(__dirname, '..', '..', 'proto');
+}
+const PROTO_DIR = defaultProtoDir();
+const { version: VERSION } = require('./package.json');
 
 // Decide is on the vendors' answer path (Tencent waits 2 s): leave the gateway room.
 const DEFAULT_TIMEOUT_MS = 1000;
@@ -99,4 +107,6 @@ function friendRequest(tenant, fromUser, toUsers, vendor = 'VENDOR_TENCENT') {
   };
 }
 
-module.exports = { Client, DEFAULT_TIMEOUT_MS, friendRequest, loadContract, newEventId, grpc };
+module.exports = {
+  Client, DEFAULT_TIMEOUT_MS, PROTO_DIR, VERSION, friendRequest, loadContract, newEventId, grpc,
+};

@@ -24,8 +24,36 @@ SOURCES = [
     ("gateway/core/config.proto", [ROOT], "friendgate.gateway.GatewayConfig"),
     ("services/policy/rules.proto", [ROOT, os.path.join(ROOT, "proto")],
      "friendgate.policy.RulesFile"),
+    ("services/commands/config.proto", [ROOT], "friendgate.commands.CommandsConfig"),
 ]
 FDP = descriptor_pb2.FieldDescriptorProto
+# What the binaries refuse at start beyond the types (gateway/core/settings.cc), so that
+# `helm install` refuses it too. Per (message, field): JSON schema keywords merged into the
+# field's schema. A field named here that the proto no longer has is an error. Rules that
+# span fields (at least one vendor, duplicates, secrets) are template guards in
+# templates/_validate.tpl. tests/deploy checks each rule against the real gateway binary.
+REFUSAL_CODE_TENCENT = {"anyOf": [{"const": 0}, {"minimum": 38000, "maximum": 39000}]}
+REFUSAL_CODE_OPENIM = {"anyOf": [{"const": 0}, {"minimum": 20001, "maximum": 29999}]}
+VALIDATION = {
+    ("friendgate.gateway.HttpConfig", "io_threads"): {"maximum": 64},
+    ("friendgate.gateway.HttpConfig", "max_connections"): {"maximum": 1000000},
+    ("friendgate.gateway.PolicyConfig", "max_batch_size"): {"maximum": 1000},
+    ("friendgate.gateway.PolicyConfig", "max_in_flight_batches"): {"maximum": 1024},
+    ("friendgate.gateway.PolicyConfig", "load_balancing"):
+        {"enum": ["", "pick_first", "round_robin"]},
+    ("friendgate.gateway.TencentConfig", "path"): {"pattern": "^(/.*)?$"},
+    ("friendgate.gateway.TencentConfig", "answer_budget_ms"): {"maximum": 1999},
+    ("friendgate.gateway.TencentConfig", "default_refusal_code"): REFUSAL_CODE_TENCENT,
+    ("friendgate.gateway.TencentApp", "sdk_app_id"): {"pattern": "^[0-9]{1,20}$"},
+    ("friendgate.gateway.OpenImInstance", "path_prefix"): {"pattern": "^(/.*[^/])?$"},
+    ("friendgate.gateway.OpenImInstance", "answer_budget_ms"): {"maximum": 15000},
+    ("friendgate.gateway.OpenImInstance", "default_refusal_code"): REFUSAL_CODE_OPENIM,
+    ("friendgate.gateway.BasicAuth", "username"): {"pattern": "^[^:]+$"},
+}
+REQUIRED = {
+    "friendgate.gateway.TencentApp": ["sdk_app_id"],
+    "friendgate.gateway.BasicAuth": ["username"],
+}
 INT_RANGES = {
     FDP.TYPE_INT32: (-2**31, 2**31 - 1), FDP.TYPE_SINT32: (-2**31, 2**31 - 1),
     FDP.TYPE_SFIXED32: (-2**31, 2**31 - 1), FDP.TYPE_UINT32: (0, 2**32 - 1),
@@ -122,9 +150,14 @@ def build(messages, enums, comments, root):
                 todo.append(target)
             else:
                 item = scalar(f, enums)
+            extra = VALIDATION.get((name, f.name))
+            if extra:
+                item = dict(item, **extra)
             schema = {"type": "array", "items": item} if f.label == FDP.LABEL_REPEATED else item
             props[f.name] = describe_field(schema, comments, fname, path, i)
         d = {"type": "object", "additionalProperties": False, "properties": props}
+        if name in REQUIRED:
+            d["required"] = REQUIRED[name]
         text = comments.get((fname, path))
         if text:
             d["description"] = describe(text)
@@ -170,6 +203,10 @@ def main(argv):
     messages, enums, comments = load_descriptors()
     defs = {k: v for k, v in schema.get("definitions", {}).items()
             if not k.startswith("friendgate.")}
+    for (message, field) in list(VALIDATION) + [(m, f) for m, fs in REQUIRED.items() for f in fs]:
+        if message not in messages or field not in [f.name for f in messages[message][0].field]:
+            raise SystemExit("gen_values_schema: VALIDATION/REQUIRED names %s.%s, which the "
+                             "protos do not have" % (message, field))
     for _, _, root in SOURCES:
         defs.update(build(messages, enums, comments, root))
     schema["definitions"] = dict(sorted(defs.items()))

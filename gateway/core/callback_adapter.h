@@ -28,9 +28,10 @@ struct HttpRequest {
   std::string_view Header(std::string_view name) const;
 };
 
-// Splits "/path?a=1&b=x%20y" into `path` and decoded `query`. False for a
-// target that is not origin-form (does not start with '/') or has a bad
-// percent escape.
+// Splits "/path?a=1&b=x%20y" (or the absolute form "http://host/path?...")
+// into `path` and decoded `query`. The path is normalized: "//" is "/" and a
+// trailing "/" is dropped. False for a target that is neither origin- nor
+// absolute-form, or has a bad percent escape.
 bool ParseTarget(std::string_view target, HttpRequest* request);
 
 // What the gateway writes back: always JSON.

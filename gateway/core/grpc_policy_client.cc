@@ -1,8 +1,5 @@
 #include "gateway/core/grpc_policy_client.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/support/channel_arguments.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -56,22 +53,6 @@ struct GrpcPolicyClient::Work {
   std::vector<std::shared_ptr<Call>> calls;
   std::vector<std::pair<DecisionCallback, absl::Status>> failed;
 };
-
-std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
-                                                 const std::string& load_balancing) {
-  grpc::ChannelArguments args;
-  // A restarted policy service must be found again within about a second, not
-  // after gRPC's default exponential backoff of up to two minutes.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // Detect a dead peer on an idle connection.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetServiceConfigJSON(StrCat(R"({"loadBalancingConfig":[{")", load_balancing, R"(":{}}]})"));
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-}
 
 GrpcPolicyClient::GrpcPolicyClient(std::shared_ptr<v1::PolicyService::StubInterface> stub,
                                    PolicyBatchOptions options)
@@ -285,47 +266,6 @@ void GrpcPolicyClient::ExpiryLoop() {
     mu_.Lock();
   }
   mu_.Unlock();
-}
-
-HealthWatcher::HealthWatcher(std::shared_ptr<grpc::health::v1::Health::StubInterface> stub,
-                             absl::Duration interval, absl::Duration timeout)
-    : stub_(std::move(stub)), interval_(interval), timeout_(timeout) {
-  thread_ = std::thread([this] { Loop(); });
-}
-
-HealthWatcher::~HealthWatcher() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  thread_.join();
-}
-
-void HealthWatcher::WaitFirstCheck(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&checked_), timeout);
-}
-
-bool HealthWatcher::CheckOnce() {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  const grpc::Status status = stub_->Check(&context, request, &response);
-  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return true;
-  return status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-}
-
-void HealthWatcher::Loop() {
-  for (;;) {
-    const bool healthy = CheckOnce();
-    if (healthy != healthy_.exchange(healthy)) {
-      log::Info(healthy ? "policy service healthy" : "policy service unhealthy");
-    }
-    absl::MutexLock lock(&mu_);
-    checked_ = true;
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) return;
-  }
 }
 
 }  // namespace friendgate::gateway

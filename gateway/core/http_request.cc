@@ -33,6 +33,35 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
   return true;
 }
 
+// RFC 9112 3.2.2: a server must accept the absolute form
+// ("http://host:port/path?query") and use its path and query.
+std::string_view StripAbsoluteForm(std::string_view target) {
+  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+    if (target.size() >= scheme.size() &&
+        absl::EqualsIgnoreCase(ToAbsl(target.substr(0, scheme.size())), ToAbsl(scheme))) {
+      const std::string_view rest = target.substr(scheme.size());
+      const size_t end = rest.find_first_of("/?#");
+      if (end == 0) return {};  // no authority
+      if (end == std::string_view::npos) return "/";
+      return rest.substr(end);  // "?x=1" alone: ParseTarget makes the path "/"
+    }
+  }
+  return target;
+}
+
+// "//" is one "/", and a trailing "/" is dropped: OpenIM joins a base URL
+// ending in "/" and the command with another "/".
+void NormalizePath(std::string* path) {
+  std::string out;
+  out.reserve(path->size());
+  for (char c : *path) {
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out.push_back(c);
+  }
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  *path = std::move(out);
+}
+
 }  // namespace
 
 std::string_view HttpRequest::Query(std::string_view name) const {
@@ -50,14 +79,18 @@ std::string_view HttpRequest::Header(std::string_view name) const {
 }
 
 bool ParseTarget(std::string_view target, HttpRequest* request) {
-  if (target.empty() || target.front() != '/') return false;
+  target = StripAbsoluteForm(target);
   const size_t question = target.find('?');
   std::string_view query;
   if (question != std::string_view::npos) {
     query = target.substr(question + 1);
     target = target.substr(0, question);
   }
+  // "http://host?x=1": the path is "/".
+  if (target.empty() && question != std::string_view::npos) target = "/";
+  if (target.empty() || target.front() != '/') return false;
   if (!PercentDecode(target, /*plus_is_space=*/false, &request->path)) return false;
+  NormalizePath(&request->path);
   request->query.clear();
   while (!query.empty()) {
     const size_t amp = query.find('&');

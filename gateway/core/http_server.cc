@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -200,27 +201,53 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     int status = 400;
     std::string message = "unreadable HTTP request";
+    // A body over the limit (declared in Content-Length, or chunks adding
+    // up) fails once the request line is known.
+    std::string_view target = parser_->get().target();
     if (ec == http::error::body_limit) {
       status = 413;
       message = StrCat("body is larger than ", server_->settings.max_body_bytes, " bytes");
     } else if (ec == http::error::header_limit) {
-      status = 431;
-      message = "header block is too large";
+      // The request line is parsed once it is complete, the fields later.
+      bool line_complete = !target.empty();
+      if (!line_complete) target = RawTarget(&line_complete);
+      status = line_complete ? 431 : 414;
+      message = line_complete ? "header block is too large" : "request target is too long";
     }
+    version_ = parser_->get().version() == 10 ? 10 : 11;
+    Write(ErrorReply(target, status, message));
+  }
+
+  // The target of a request whose request line could not be parsed (longer
+  // than the header limit), read from the raw bytes: as much as arrived,
+  // without the query, which is cut short.
+  std::string_view RawTarget(bool* line_complete) const {
+    const auto data = buffer_.cdata();
+    const std::string_view raw(static_cast<const char*>(data.data()), data.size());
+    const size_t line_end = raw.find("\r\n");
+    *line_complete = line_end != std::string_view::npos;
+    std::string_view line = raw.substr(0, line_end);
+    const size_t space = line.find(' ');
+    if (space == std::string_view::npos) return {};
+    std::string_view target = line.substr(space + 1);
+    target = target.substr(0, target.find(' '));
+    if (!*line_complete) target = target.substr(0, target.find('?'));
+    return target;
+  }
+
+  // An error answer: in the vendor's schema when `target` is a vendor's path
+  // (its adapter counts it), else {"error": message}.
+  Reply ErrorReply(std::string_view target, int status, std::string_view message) {
     HttpRequest request;
     CallbackAdapter* adapter = nullptr;
-    // The request line is parsed first: a body over the limit (declared in
-    // Content-Length, or chunks adding up) fails after it is known.
-    if (parser_->get().method() == http::verb::post && !parser_->get().target().empty() &&
-        ParseTarget(parser_->get().target(), &request)) {
-      adapter = server_->Find(request.path);
-    }
-    Reply reply;
-    reply.status = status;
-    reply.body = adapter != nullptr ? adapter->ErrorBody(request, status, message)
-                                    : StrCat(R"({"error":")", message, R"("})");
-    version_ = parser_->get().version() == 10 ? 10 : 11;
-    Write(std::move(reply));
+    if (!target.empty() && ParseTarget(target, &request)) adapter = server_->Find(request.path);
+    if (adapter != nullptr) return {status, adapter->ErrorBody(request, status, message)};
+    std::string body;
+    JsonWriter w(body);
+    w.BeginObject();
+    w.Key("error").String(message);
+    w.EndObject();
+    return {status, std::move(body)};
   }
 
   // Routes the request read into `parser_`.
@@ -233,18 +260,24 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest request;
     if (!ParseTarget(message.target(), &request)) {
       keep_alive_ = false;
-      return Write({400, R"({"error":"bad request target"})"});
+      // A bad escape in the query of a vendor's path still gets its schema.
+      const std::string_view target = message.target();
+      return Write(ErrorReply(target.substr(0, target.find('?')), 400, "bad request target"));
     }
     request.remote_addr = remote_addr_;
+    CallbackAdapter* adapter = server_->Find(request.path);
     switch (message.method()) {
       case http::verb::get:
-        return Write(Get(request.path));
+        if (adapter == nullptr) return Write(Get(request.path));
+        [[fallthrough]];
+      default:
+        if (adapter != nullptr) {
+          return Write({405, adapter->ErrorBody(request, 405, "method not allowed")});
+        }
+        return Write({405, R"({"error":"method not allowed"})"});
       case http::verb::post:
         break;
-      default:
-        return Write({405, R"({"error":"method not allowed"})"});
     }
-    CallbackAdapter* adapter = server_->Find(request.path);
     if (adapter == nullptr)
       return Write({404, R"({"error":"no callback is served at this path"})"});
     request.headers.reserve(std::distance(message.begin(), message.end()));

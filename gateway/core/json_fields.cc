@@ -1,5 +1,9 @@
 #include "gateway/core/json_fields.h"
 
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "common/strings.h"
 
 namespace friendgate::gateway {
@@ -76,20 +80,30 @@ absl::Status ParseJsonObject(std::string_view body, simdjson::dom::object* objec
 absl::Status FieldReader::UserId(simdjson::dom::element value, std::string_view path,
                                  std::string* out) const {
   std::string_view s;
-  if (value.get_string().get(s)) return Invalid(path, "must be a string");
-  if (s.empty()) return Invalid(path, "must not be empty");
-  if (s.size() > limits_.max_user_id_bytes) {
+  int64_t number = 0;
+  if (value.get_string().get(s) == simdjson::SUCCESS) {
+    out->assign(s);
+  } else if (value.is_int64() && value.get_int64().get(number) == simdjson::SUCCESS) {
+    *out = StrCat(number);
+  } else {
+    return Invalid(path, "must be a string");
+  }
+  if (out->empty()) return Invalid(path, "must not be empty");
+  if (limits_.max_user_id_bytes != 0 && out->size() > limits_.max_user_id_bytes) {
     return Invalid(path, StrCat("is longer than ", limits_.max_user_id_bytes, " bytes"));
   }
-  out->assign(s);
   return absl::OkStatus();
 }
 
 absl::Status FieldReader::Text(simdjson::dom::element value, std::string_view path,
                                std::string* out) const {
+  if (value.is_null()) {
+    out->clear();
+    return absl::OkStatus();
+  }
   std::string_view s;
   if (value.get_string().get(s)) return Invalid(path, "must be a string");
-  if (s.size() > limits_.max_text_bytes) {
+  if (limits_.max_text_bytes != 0 && s.size() > limits_.max_text_bytes) {
     return Invalid(path, StrCat("is longer than ", limits_.max_text_bytes, " bytes"));
   }
   out->assign(s);
@@ -98,18 +112,40 @@ absl::Status FieldReader::Text(simdjson::dom::element value, std::string_view pa
 
 absl::Status FieldReader::Int64(simdjson::dom::element value, std::string_view path,
                                 int64_t* out) const {
-  if (value.get_int64().get(*out)) return Invalid(path, "must be an integer");
+  if (value.is_null()) {
+    *out = 0;
+    return absl::OkStatus();
+  }
+  if (value.get_int64().get(*out) == simdjson::SUCCESS) return absl::OkStatus();
+  double d = 0;
+  std::string_view s;
+  if (value.get_string().get(s) == simdjson::SUCCESS) {
+    const absl::string_view text = absl::StripAsciiWhitespace(ToAbsl(s));
+    if (absl::SimpleAtoi(text, out)) return absl::OkStatus();
+    if (!absl::SimpleAtod(text, &d)) return Invalid(path, "must be an integer");
+  } else if (value.get_double().get(d) != simdjson::SUCCESS) {
+    return Invalid(path, "must be an integer");
+  }
+  // 2^63 is the first double past int64's range.
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) {
+    return Invalid(path, "must be an integer");
+  }
+  *out = static_cast<int64_t>(d);
   return absl::OkStatus();
 }
 
 absl::Status FieldReader::Array(simdjson::dom::element value, std::string_view path,
-                                bool allow_empty, simdjson::dom::array* out) const {
-  if (value.get_array().get(*out)) return Invalid(path, "must be an array");
-  const size_t size = out->size();
-  if (size == 0 && !allow_empty) return Invalid(path, "must not be empty");
-  if (size > limits_.max_items) {
+                                std::vector<simdjson::dom::element>* out) const {
+  out->clear();
+  if (value.is_null()) return absl::OkStatus();
+  simdjson::dom::array array;
+  if (value.get_array().get(array)) return Invalid(path, "must be an array");
+  const size_t size = array.size();
+  if (limits_.max_items != 0 && size > limits_.max_items) {
     return Invalid(path, StrCat("has more than ", limits_.max_items, " items"));
   }
+  out->reserve(size);
+  for (simdjson::dom::element item : array) out->push_back(item);
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gateway/core/settings.h"
@@ -17,19 +18,24 @@ namespace friendgate::gateway {
 absl::Status ParseJsonObject(std::string_view body, simdjson::dom::object* object);
 
 // Field readers for vendor callbacks. Each checks the JSON type and the bound
-// from InputLimitSettings, and names the field (`path`) in its error.
+// from InputLimitSettings (0: no bound beyond the body's size), and names the
+// field (`path`) in its error. They read what the vendors really send, not
+// only what their docs show: integers written as strings or as integral
+// floats, `null` for an empty string or list.
 class FieldReader {
  public:
   explicit FieldReader(const InputLimitSettings& limits) : limits_(limits) {}
 
-  // A non-empty user id of at most max_user_id_bytes.
+  // A non-empty user id (a string, or an integer written as a number).
   absl::Status UserId(simdjson::dom::element value, std::string_view path, std::string* out) const;
-  // Any string of at most max_text_bytes.
+  // Any string; null is "".
   absl::Status Text(simdjson::dom::element value, std::string_view path, std::string* out) const;
+  // An integer: a JSON integer, an integral float, or either written as a
+  // string ("0", " 12 ", "1.0"); null is 0.
   absl::Status Int64(simdjson::dom::element value, std::string_view path, int64_t* out) const;
-  // An array of at most max_items elements.
-  absl::Status Array(simdjson::dom::element value, std::string_view path, bool allow_empty,
-                     simdjson::dom::array* out) const;
+  // An array's elements; null is an empty array.
+  absl::Status Array(simdjson::dom::element value, std::string_view path,
+                     std::vector<simdjson::dom::element>* out) const;
   absl::Status Object(simdjson::dom::element value, std::string_view path,
                       simdjson::dom::object* out) const;
 

@@ -51,6 +51,11 @@ GatewayMetrics::GatewayMetrics()
                      .Help("Callbacks answered by the failure mode because the policy service "
                            "did not answer, by reason and the action taken.")
                      .Register(*registry_)),
+      unreadable_(prometheus::BuildCounter()
+                      .Name("friendgate_gateway_unreadable_total")
+                      .Help("Callbacks that could not be read, by the action taken "
+                            "(failure_mode.unreadable).")
+                      .Register(*registry_)),
       request_seconds_(prometheus::BuildHistogram()
                            .Name("friendgate_gateway_request_duration_seconds")
                            .Help("Time from reading a callback to writing its answer.")
@@ -87,6 +92,18 @@ void GatewayMetrics::CountFallback(std::string_view vendor, std::string_view com
                                     {"command", std::string(command)},
                                     {"reason", std::string(reason)},
                                     {"action", std::string(action)}});
+           })
+      .Increment();
+}
+
+void GatewayMetrics::CountUnreadable(std::string_view vendor, std::string_view command,
+                                     std::string_view action) {
+  unreadable_cache_
+      .Get({vendor, command, action},
+           [&]() -> prometheus::Counter& {
+             return unreadable_.Add({{"vendor", std::string(vendor)},
+                                     {"command", std::string(command)},
+                                     {"action", std::string(action)}});
            })
       .Increment();
 }

@@ -32,6 +32,9 @@ class GatewayMetrics {
   // overloaded or error; `action` is allow or deny (what the vendor was told).
   void CountFallback(std::string_view vendor, std::string_view command, std::string_view reason,
                      std::string_view action);
+  // A callback that could not be read: `action` is deny (refused where the
+  // vendor allows) or allow (answered with an error).
+  void CountUnreadable(std::string_view vendor, std::string_view command, std::string_view action);
   void ObserveRequestSeconds(std::string_view vendor, double seconds);
   void ObservePolicySeconds(double seconds);
   void SetPolicyHealthy(bool healthy);
@@ -58,11 +61,13 @@ class GatewayMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& fallbacks_;
+  prometheus::Family<prometheus::Counter>& unreadable_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Histogram& policy_seconds_;
   prometheus::Gauge& policy_healthy_;
   SeriesCache<prometheus::Counter> requests_cache_;
   SeriesCache<prometheus::Counter> fallbacks_cache_;
+  SeriesCache<prometheus::Counter> unreadable_cache_;
   SeriesCache<prometheus::Histogram> request_seconds_cache_;
 };
 

@@ -86,6 +86,7 @@ absl::StatusOr<FailurePolicy> Builder::Failure(std::string_view key, const Failu
   }
   policy.deny_message =
       mode.deny_message().empty() ? "service temporarily unavailable" : mode.deny_message();
+  policy.deny_unreadable = mode.unreadable() != FAILURE_ACTION_ALLOW;
   return policy;
 }
 

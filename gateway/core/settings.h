@@ -20,6 +20,8 @@ struct FailurePolicy {
   absl::flat_hash_map<std::string, bool> deny_by_command;
   int32_t deny_code = 0;
   std::string deny_message;
+  // failure_mode.unreadable: refuse a before-callback that cannot be read.
+  bool deny_unreadable = true;
 
   bool Denies(std::string_view command) const {
     auto it = deny_by_command.find(std::string(command));
@@ -27,10 +29,12 @@ struct FailurePolicy {
   }
 };
 
+// Bounds on one callback's fields; 0 (the default) is no bound but the body's
+// size (http.max_body_bytes): what a vendor can send is decided, not refused.
 struct InputLimitSettings {
-  size_t max_items = 1000;
-  size_t max_user_id_bytes = 128;
-  size_t max_text_bytes = 4096;
+  size_t max_items = 0;
+  size_t max_user_id_bytes = 0;
+  size_t max_text_bytes = 0;
 };
 
 struct TencentAppSettings {

@@ -37,12 +37,30 @@ HttpAnswer OpenImAdapter::Reject(int status, std::string_view command_label,
   return HttpAnswer{status, RenderError(status, message)};
 }
 
+HttpAnswer OpenImAdapter::Unreadable(int status, std::string_view command_name,
+                                     std::string_view message) {
+  const Command* command = FindCommand(command_name);
+  const std::string_view label = command ? command->name : "unknown";
+  // An unknown command may be one of OpenIM's other callbacks (messages,
+  // groups) sent to the same base URL: never refuse those.
+  const bool before = command != nullptr && command->phase == v1::PHASE_BEFORE;
+  const bool deny = before && settings_.failure.deny_unreadable;
+  const std::string_view action = deny ? "deny" : before ? "allow" : "dropped";
+  metrics_->CountRequest(kVendor, label, status == 413 ? "too_large" : "bad_request");
+  metrics_->CountUnreadable(kVendor, label, action);
+  log::Warn("openim callback unreadable", {{"instance", settings_.name},
+                                           {"status", status},
+                                           {"command", label},
+                                           {"action", action},
+                                           {"error", message}});
+  if (!deny) return HttpAnswer{status, RenderError(status, message)};
+  return HttpAnswer{
+      status, RenderRefusal(settings_.failure.deny_code, "callback could not be read", message)};
+}
+
 std::string OpenImAdapter::ErrorBody(const HttpRequest& request, int status,
                                      std::string_view message) {
-  const Command* command = FindCommand(CommandName(request.path));
-  metrics_->CountRequest(kVendor, command ? command->name : "unknown",
-                         status == 413 ? "too_large" : "error");
-  return RenderError(status, message);
+  return Unreadable(status, CommandName(request.path), message).body;
 }
 
 void OpenImAdapter::Handle(const HttpRequest& request, Respond respond) {
@@ -70,7 +88,13 @@ void OpenImAdapter::Handle(const HttpRequest& request, Respond respond) {
 
   auto event = std::make_unique<v1::FriendshipEvent>();
   if (absl::Status parsed = ParseBody(*command, request.body, limits_, event.get()); !parsed.ok()) {
-    return std::move(respond)(Reject(400, label, "bad_request", ToStd(parsed.message())));
+    return std::move(respond)(Unreadable(400, command_name, ToStd(parsed.message())));
+  }
+  if (event->relations().empty()) {
+    // An import of nobody (friendUserIDs empty or null): nothing to decide.
+    metrics_->CountRequest(kVendor, label, "empty");
+    return std::move(respond)(
+        HttpAnswer{200, RenderAnswer(*command, *event, v1::Decision(), 0).body});
   }
   event->set_event_id(NewId());
   event->set_vendor(v1::VENDOR_OPENIM);
@@ -80,9 +104,9 @@ void OpenImAdapter::Handle(const HttpRequest& request, Respond respond) {
   event->set_vendor_command(std::string(command->name));
   *event->mutable_received_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(received));
-  // Header names match case-insensitively ("Operationid" too).
-  const std::string_view trace_id = request.Header("operationID");
-  if (trace_id.size() <= limits_.max_text_bytes) event->set_trace_id(std::string(trace_id));
+  // Header names match case-insensitively ("Operationid" too). The header
+  // block's limit bounds it.
+  event->set_trace_id(std::string(request.Header("operationID")));
 
   const v1::FriendshipEvent& asked = *event;
   decider_->Decide(

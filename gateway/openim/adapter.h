@@ -31,6 +31,9 @@ class OpenImAdapter final : public CallbackAdapter {
  private:
   HttpAnswer Reject(int status, std::string_view command_label, std::string_view result,
                     std::string_view message);
+  // A callback that cannot be read: refused (a before-callback, with
+  // failure_mode.unreadable deny) or answered with an error; counted, logged.
+  HttpAnswer Unreadable(int status, std::string_view command_name, std::string_view message);
   // The command segment after the prefix ("" when the path has none).
   std::string_view CommandName(std::string_view path) const;
 

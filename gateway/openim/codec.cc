@@ -11,7 +11,6 @@
 namespace friendgate::gateway::openim {
 namespace {
 
-using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
@@ -99,8 +98,8 @@ absl::Status ReadFields(const FieldReader& r, const Command& command, object roo
     } else if (key == "remark" && shape == Shape::kSetFriendRemark) {
       FG_RETURN_IF_ERROR(r.Text(value, key, &f->remark));
     } else if (key == "friendUserIDs" && shape == Shape::kImportFriends) {
-      array ids;
-      FG_RETURN_IF_ERROR(r.Array(value, key, /*allow_empty=*/false, &ids));
+      std::vector<element> ids;
+      FG_RETURN_IF_ERROR(r.Array(value, key, &ids));
       size_t index = 0;
       for (element id : ids) {
         FG_RETURN_IF_ERROR(r.UserId(id, StrCat("friendUserIDs[", index++, "]"),
@@ -237,6 +236,19 @@ Answer RenderAnswer(const Command& command, const v1::FriendshipEvent& event,
   }
   w.EndObject();
   return answer;
+}
+
+std::string RenderRefusal(int32_t code, std::string_view message, std::string_view detail) {
+  v1::Reason reason;
+  reason.set_vendor_code(code);
+  reason.set_message(std::string(message));
+  reason.set_detail(std::string(detail));
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  WriteRefusal(w, reason, code);
+  w.EndObject();
+  return out;
 }
 
 std::string RenderError(int status, std::string_view message) {

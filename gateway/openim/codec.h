@@ -48,10 +48,16 @@ struct Answer {
 Answer RenderAnswer(const Command& command, const v1::FriendshipEvent& event,
                     const v1::Decision& decision, int32_t default_refusal_code);
 
-// For requests friendgate could not process (bad input, auth): actionCode 1,
-// which OpenIM treats as "the callback did not run" and continues; errCode
-// is the HTTP status.
+// For requests friendgate does not decide (auth, unknown commands, and
+// unreadable ones with failure_mode.unreadable allow): actionCode 1, which
+// OpenIM treats as "the callback did not run" and continues; errCode is the
+// HTTP status.
 std::string RenderError(int status, std::string_view message);
+
+// The refusal of a callback that could not be decided: actionCode 0,
+// nextCode 1, errCode `code` (in 20001-29999). OpenIM reads the body whatever
+// the HTTP status, so it refuses even with a 4xx.
+std::string RenderRefusal(int32_t code, std::string_view message, std::string_view detail);
 
 }  // namespace friendgate::gateway::openim
 

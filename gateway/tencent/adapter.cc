@@ -30,12 +30,31 @@ HttpAnswer TencentAdapter::Reject(int status, std::string_view command_label,
   return HttpAnswer{status, RenderFail(message)};
 }
 
+HttpAnswer TencentAdapter::Unreadable(int status, std::string_view command_name,
+                                      std::string_view body, std::string_view message) {
+  const Command* command = FindCommand(command_name);
+  const std::string_view label = command ? command->name : "unknown";
+  const bool before = command != nullptr && command->phase == v1::PHASE_BEFORE;
+  std::vector<std::string> targets;
+  if (before && settings_.failure.deny_unreadable) targets = ReadableTargets(body);
+  const std::string_view action = !targets.empty() ? "deny" : before ? "allow" : "dropped";
+  metrics_->CountRequest(kVendor, label, status == 413 ? "too_large" : "bad_request");
+  metrics_->CountUnreadable(kVendor, label, action);
+  log::Warn("tencent callback unreadable",
+            {{"status", status},
+             {"command", label},
+             {"action", action},
+             {"targets_refused", static_cast<int64_t>(targets.size())},
+             {"error", message}});
+  if (targets.empty()) return HttpAnswer{status, RenderFail(message)};
+  return HttpAnswer{
+      200, RenderRefuseAll(targets, settings_.failure.deny_code, "callback could not be read")};
+}
+
 std::string TencentAdapter::ErrorBody(const HttpRequest& request, int status,
                                       std::string_view message) {
-  const Command* command = FindCommand(request.Query("CallbackCommand"));
-  metrics_->CountRequest(kVendor, command ? command->name : "unknown",
-                         status == 413 ? "too_large" : "error");
-  return RenderFail(message);
+  // The HTTP layer has no body to read targets from: the status stays.
+  return Unreadable(status, request.Query("CallbackCommand"), "", message).body;
 }
 
 void TencentAdapter::Handle(const HttpRequest& request, Respond respond) {
@@ -71,7 +90,13 @@ void TencentAdapter::Handle(const HttpRequest& request, Respond respond) {
 
   auto event = std::make_unique<v1::FriendshipEvent>();
   if (absl::Status parsed = ParseBody(*command, request.body, limits_, event.get()); !parsed.ok()) {
-    return std::move(respond)(Reject(400, label, "bad_request", ToStd(parsed.message())));
+    return std::move(respond)(Unreadable(400, command_name, request.body, ToStd(parsed.message())));
+  }
+  if (event->relations().empty()) {
+    // An empty FriendItem or PairList: nothing to decide.
+    metrics_->CountRequest(kVendor, label, "empty");
+    return std::move(respond)(HttpAnswer{
+        200, command->phase == v1::PHASE_BEFORE ? RenderRefuseAll({}, 0, "") : RenderOk()});
   }
   event->set_event_id(NewId());
   event->set_vendor(v1::VENDOR_TENCENT);

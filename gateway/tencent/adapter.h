@@ -30,6 +30,11 @@ class TencentAdapter final : public CallbackAdapter {
  private:
   HttpAnswer Reject(int status, std::string_view command_label, std::string_view result,
                     std::string_view message);
+  // A callback that cannot be read: with failure_mode.unreadable deny, a
+  // before-callback's readable targets are refused (HTTP 200, the only answer
+  // Tencent does not read as "go ahead"); else the error. Counted, logged.
+  HttpAnswer Unreadable(int status, std::string_view command_name, std::string_view body,
+                        std::string_view message);
 
   const TencentSettings& settings_;
   const InputLimitSettings& limits_;

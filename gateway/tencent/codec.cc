@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "absl/container/flat_hash_set.h"
 #include "common/json_writer.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -12,7 +13,6 @@
 namespace friendgate::gateway::tencent {
 namespace {
 
-using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
@@ -152,15 +152,18 @@ absl::Status ParseBody(const Command& command, std::string_view body,
       }
     } else if (key == "EventTime") {
       int64_t ms = 0;
-      FG_RETURN_IF_ERROR(r.Int64(value, key, &ms));
+      // Not needed to decide: a time that cannot be read is kept as sent.
       // google.protobuf.Timestamp ends at 9999-12-31; TimeUtil aborts beyond it.
-      if (ms < 0 || ms > kMaxEventTimeMs) {
-        return absl::InvalidArgumentError("EventTime is not a time in milliseconds since 1970");
+      if (!r.Int64(value, key, &ms).ok() || ms < 0 || ms > kMaxEventTimeMs) {
+        FG_RETURN_IF_ERROR(r.KeepExtra(key, value, event->mutable_extras()));
+      } else if (ms != 0) {
+        *event->mutable_event_time() =
+            google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
       }
-      *event->mutable_event_time() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
     } else if (key == list_key) {
-      array items;
-      FG_RETURN_IF_ERROR(r.Array(value, key, /*allow_empty=*/false, &items));
+      std::vector<element> items;
+      FG_RETURN_IF_ERROR(r.Array(value, key, &items));
+      event->mutable_relations()->Reserve(static_cast<int>(items.size()));
       size_t index = 0;
       for (element item : items) {
         v1::Relation* relation = event->add_relations();
@@ -172,7 +175,7 @@ absl::Status ParseBody(const Command& command, std::string_view body,
     } else if (before && key == "From_Account") {
       FG_RETURN_IF_ERROR(r.UserId(value, key, event->mutable_actor()));
     } else if (before && key == "Requester_Account") {
-      FG_RETURN_IF_ERROR(r.UserId(value, key, &requester));
+      FG_RETURN_IF_ERROR(r.Text(value, key, &requester));  // informational; may be null
     } else if (command.shape == Shape::kFriendAddRequest && key == "AddType") {
       std::string add_type;
       FG_RETURN_IF_ERROR(r.Text(value, key, &add_type));
@@ -203,7 +206,7 @@ absl::Status ParseBody(const Command& command, std::string_view body,
     if (!requester.empty() && requester != event->actor()) {
       (*event->mutable_extras()->mutable_fields())["Requester_Account"].set_string_value(requester);
     }
-  } else {
+  } else if (!event->relations().empty()) {
     // A bulk notification has an actor only when every pair shares one.
     const std::string& first = event->relations(0).from_user();
     bool same = true;
@@ -211,6 +214,55 @@ absl::Status ParseBody(const Command& command, std::string_view body,
     if (same) event->set_actor(first);
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> ReadableTargets(std::string_view body) {
+  constexpr std::string_view kKey = "\"To_Account\"";
+  std::vector<std::string> targets;
+  absl::flat_hash_set<std::string_view> seen;
+  const auto skip_space = [&](size_t i) {
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
+      ++i;
+    }
+    return i;
+  };
+  for (size_t at = body.find(kKey); at != std::string_view::npos;
+       at = body.find(kKey, at + kKey.size())) {
+    size_t i = skip_space(at + kKey.size());
+    if (i >= body.size() || body[i] != ':') continue;
+    i = skip_space(i + 1);
+    if (i >= body.size() || body[i] != '"') continue;
+    const size_t begin = i + 1;
+    const size_t end = body.find('"', begin);
+    if (end == std::string_view::npos) break;
+    const std::string_view id = body.substr(begin, end - begin);
+    // An escaped id cannot be told apart from a truncated one: skip it.
+    if (id.empty() || id.find('\\') != std::string_view::npos) continue;
+    if (seen.insert(id).second) targets.emplace_back(id);
+  }
+  return targets;
+}
+
+std::string RenderRefuseAll(const std::vector<std::string>& targets, int32_t code,
+                            std::string_view info) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("ActionStatus").String("OK");
+  w.Key("ErrorCode").Int(0);
+  w.Key("ErrorInfo").String("");
+  w.Key("ResultItem").BeginArray();
+  for (const std::string& target : targets) {
+    w.BeginObject();
+    w.Key("To_Account").String(target);
+    w.Key("ResultCode").Int(code);
+    w.Key("ResultInfo").String(info);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
 }
 
 std::string RenderOk() { return R"({"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""})"; }

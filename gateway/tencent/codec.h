@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "friendgate/v1/decision.pb.h"
@@ -35,6 +36,15 @@ const Command* FindCommand(std::string_view name);
 // InvalidArgument and name the offending field.
 absl::Status ParseBody(const Command& command, std::string_view body,
                        const InputLimitSettings& limits, v1::FriendshipEvent* event);
+
+// The To_Account values that can still be read from a before-callback body
+// that does not parse (invalid JSON, wrong types, truncated), in order, each
+// once: every `"To_Account":"<string>"` in the raw bytes.
+std::vector<std::string> ReadableTargets(std::string_view body);
+
+// A before-callback answer refusing each of `targets` with `code`.
+std::string RenderRefuseAll(const std::vector<std::string>& targets, int32_t code,
+                            std::string_view info);
 
 // {"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}
 std::string RenderOk();

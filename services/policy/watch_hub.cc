@@ -53,11 +53,10 @@ class EventWatcher final : public grpc::ServerWriteReactor<v1::WatchEventsRespon
     absl::MutexLock lock(&mu_);
     writing_ = false;
     in_flight_.reset();
-    if (!ok) {
-      // The stream broke (client gone): finish; OnDone cleans up.
-      FinishLocked(grpc::Status::CANCELLED);
-      return;
-    }
+    // The stream broke (client gone), or it is ending (cancelled, draining)
+    // and waited for this write: finish now; OnDone cleans up. A stream
+    // cancelled while a write was out gets here with finishing_ already set.
+    if (!ok) FinishLocked(grpc::Status::CANCELLED);
     if (finishing_) {
       MaybeFinishLocked();
       return;

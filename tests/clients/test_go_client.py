@@ -1,5 +1,7 @@
-"""clients/go (built from Debian's Go packages by the clients.go_build fixture,
-GOPATH mode, no module proxy) against the real friendgate-policy binary."""
+"""clients/go, the module github.com/friendgate/friendgate/gen/go (code from
+buf generate, built offline from a clean copy with a vendor/ folder of Debian's
+Go packages by the clients.go_build fixture), against the real friendgate-policy
+binary: Decide, and the same decision read back from PolicyAdmin.WatchEvents."""
 
 import unittest
 
@@ -25,6 +27,10 @@ class GoClientTest(unittest.TestCase):
         self.assertEqual([(t.get("relationIndex", 0), t["toUser"], t["verdict"])
                           for t in decision["targets"]],
                          [(0, "bob", "VERDICT_REFUSE"), (1, "carol", "VERDICT_REFUSE")])
+        # WatchEvents was open before Decide: it delivers this decision.
+        watch = fgtest.step(lines, "watch")
+        self.assertEqual(watch["verdict"], "VERDICT_REFUSE")
+        self.assertEqual(fgtest.step(lines, "decide")["decision"]["eventId"], watch["event_id"])
 
     def test_allowed_request(self):
         policy, port = fgtest.start_policy()

@@ -1,17 +1,28 @@
-"""clients/python against the real friendgate-policy binary: the example
-program end to end, and the client library's status codes."""
+"""The friendgate-client wheel against the real friendgate-policy binary: the
+example program end to end, and the client library's status codes.
 
-import sys
+Runs in the venv the clients.python_wheel fixture made (the wheel built from a
+clean copy of clients/python and installed with pip): nothing is imported from
+the source tree."""
+
+import os
+import tempfile
 import unittest
 
 import fgtest
+import grpc
 
-sys.path[:0] = [fgtest.env_path("FRIENDGATE_PY_GEN"), fgtest.source_path("clients/python")]
+import friendgate_client
+from friendgate.v1 import decision_pb2, event_pb2
+from friendgate_client import Client, HealthStatus, friend_request
 
-import grpc  # noqa: E402
 
-from friendgate.v1 import decision_pb2, event_pb2  # noqa: E402
-from friendgate_client import Client, HealthStatus, friend_request  # noqa: E402
+def run_example(*args):
+    """`python -m friendgate_client.example` from a scratch directory."""
+    with tempfile.TemporaryDirectory() as scratch:
+        return fgtest.run_json_lines(
+            [fgtest.env_path("FRIENDGATE_PY_VENV_PYTHON"), "-m", "friendgate_client.example"]
+            + list(args), cwd=scratch)
 
 
 class PythonClientTest(unittest.TestCase):
@@ -25,11 +36,9 @@ class PythonClientTest(unittest.TestCase):
         cls.policy.stop()
 
     def test_example_program_decides_blocks_and_watches(self):
-        code, lines, err = fgtest.run_json_lines(
-            [fgtest.env_path("FRIENDGATE_PYTHON"), fgtest.source_path("clients/python/example.py"),
-             "--target=" + self.target, "--from=alice", "--to=bob,mallory", "--block=mallory",
-             "--list=blocked-user-no-friend-requests", "--timeout=5"],
-            env=fgtest.python_env())
+        code, lines, err = run_example(
+            "--target=" + self.target, "--from=alice", "--to=bob,mallory", "--block=mallory",
+            "--list=blocked-user-no-friend-requests", "--timeout=5")
         self.assertEqual(code, 0, err)
         self.assertEqual(fgtest.step(lines, "health")["status"], "SERVING")
         self.assertLessEqual(fgtest.SERVICES_ALWAYS,
@@ -92,11 +101,15 @@ class PythonClientTest(unittest.TestCase):
         # would race, so use a server we stop first.
         proc, port = fgtest.start_policy()
         self.assertEqual(proc.stop(), 0)
-        code, lines, err = fgtest.run_json_lines(
-            [fgtest.env_path("FRIENDGATE_PYTHON"), fgtest.source_path("clients/python/example.py"),
-             "--target=127.0.0.1:%d" % port, "--timeout=0.2"], env=fgtest.python_env())
+        code, lines, err = run_example("--target=127.0.0.1:%d" % port, "--timeout=0.2")
         self.assertEqual(code, 1, err)
         self.assertEqual(fgtest.step(lines, "error")["code"], "UNAVAILABLE")
+
+    def test_installed_package_carries_the_project_version(self):
+        self.assertIn(os.sep + "site-packages" + os.sep, friendgate_client.__file__)
+        self.assertFalse(friendgate_client.__file__.startswith(
+            fgtest.source_path("clients/python")), friendgate_client.__file__)
+        self.assertEqual(friendgate_client.__version__, fgtest.env_path("FRIENDGATE_VERSION"))
 
     def test_allowed_event_and_event_id_echo(self):
         with Client(self.target) as client:

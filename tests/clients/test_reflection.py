@@ -3,12 +3,9 @@ grpc-proto) sees every service of the running friendgate-policy binary, and
 what it reflects matches the contract in proto/."""
 
 import os
-import sys
 import unittest
 
 import fgtest
-
-sys.path[:0] = [fgtest.env_path("FRIENDGATE_PY_GEN"), fgtest.source_path("clients/python")]
 
 from google.protobuf import descriptor_pb2, descriptor_pool  # noqa: E402
 from google.protobuf import symbol_database  # noqa: E402

@@ -132,8 +132,8 @@ class Sandbox:
                       "contract test needs a chart-made Secret" % vol["secret"]["secretName"])
                 self.publish(local, {k: base64.b64decode(v)
                                      for k, v in hits[0].get("data", {}).items()})
-            elif "emptyDir" in vol:
-                pass
+            elif "emptyDir" in vol or "persistentVolumeClaim" in vol:
+                pass  # starts empty (a new claim is empty too)
             else:
                 raise ContractError("volume kind not handled by the contract test: %s" % vol)
             self.mounts.append((m["mountPath"].rstrip("/"), local))
@@ -282,8 +282,9 @@ def port_of(address):
 def start_component(docs, workdir, component, binaries, policy_target=None):
     deploy = one(docs, "Deployment", component=component)
     pod = deploy["spec"]["template"]["spec"]
-    containers = pod["containers"]
-    check(len(containers) == 1, "%s: expected one container" % component)
+    containers = [c for c in pod["containers"] if c["name"] == component]
+    check(len(containers) == 1, "%s: expected one container named %s (sidecars aside)"
+          % (component, component))
     c = containers[0]
     command = c.get("command", [])
     check(len(command) == 1, "%s: command must be the binary alone, got %s" % (component, command))
@@ -308,14 +309,20 @@ def start_component(docs, workdir, component, binaries, policy_target=None):
             argv.append("%s=127.0.0.1:0" % name)
         elif name == "--policy-target" and eq:
             check(policy_target is not None, "%s: unexpected --policy-target" % component)
-            check_policy_target(docs, value)
+            if find(docs, "Deployment", component="policy"):
+                check_policy_target(docs, value)
+            else:
+                print("  no policy Deployment: the gateway calls %s (your own service); "
+                      "here a friendgate-policy stands in for it" % value)
             argv.append("%s=%s" % (name, policy_target))
         elif eq and value.startswith("/"):
             local = sandbox.local_path(value)
             check(local != value, "%s: %s names %s, which is on no volume mount"
                   % (component, name, value))
-            check(os.path.exists(local), "%s: %s=%s: no such file in the mounted volumes"
-                  % (component, name, value))
+            # A file the binary creates (--state-file) needs its directory mounted.
+            check(os.path.exists(local) or (name == "--state-file" and
+                                            os.path.isdir(os.path.dirname(local))),
+                  "%s: %s=%s: no such file in the mounted volumes" % (component, name, value))
             argv.append("%s=%s" % (name, local))
         else:
             argv.append(arg)
@@ -350,7 +357,7 @@ def check_policy_target(docs, target):
           "Service %s does not select the policy pods" % parts[0])
     svc_ports = [p for p in svc["spec"]["ports"] if p["port"] == port]
     check(svc_ports, "Service %s has no port %d" % (parts[0], port))
-    c = policy["spec"]["template"]["spec"]["containers"][0]
+    c = [c for c in policy["spec"]["template"]["spec"]["containers"] if c["name"] == "policy"][0]
     names = {p["name"] for p in c["ports"]}
     check(svc_ports[0]["targetPort"] in names or svc_ports[0]["targetPort"] == port,
           "Service %s port %d targets %r, not a policy container port"
@@ -642,6 +649,27 @@ def check_metrics(component, port_name):
 
 # --- Main ----------------------------------------------------------------------------
 
+def run_own_policy(docs, workdir, binaries, source_dir, health, started):
+    """policy.enabled=false: the chart deploys the gateway only. A friendgate-policy
+    started here stands in for the user's own PolicyService; the gateway must become
+    ready through it and drain on SIGTERM."""
+    own = Proc("own-policy", [binaries["friendgate-policy"], "--grpc-listen=127.0.0.1:0",
+                              "--rules=" + os.path.join(source_dir, "examples", "rules.yaml")],
+               {"PATH": "/usr/bin:/bin"})
+    started.append({"proc": own})
+    port = port_of(own.wait_listening()["grpc"])
+    gateway = start_component(docs, workdir, "gateway", binaries,
+                              policy_target="127.0.0.1:%d" % port)
+    started.append(gateway)
+    print("gateway started: %s" % " ".join(gateway["proc"].argv[1:]))
+    check_probes(gateway, health)
+    check(gateway["proc"].alive(), "gateway died:\n%s" % gateway["proc"].output())
+    code = gateway["proc"].stop(gateway["grace"])
+    check(code == 0, "gateway: SIGTERM -> exit %s\n%s" % (code, gateway["proc"].output()))
+    print("  gateway: SIGTERM -> exit 0 within terminationGracePeriodSeconds=%d"
+          % gateway["grace"])
+
+
 def run(args, workdir):
     if args.manifests:
         with open(args.manifests) as f:
@@ -652,6 +680,9 @@ def run(args, workdir):
     health = HealthClient(args.source_dir, workdir)
     started = []
     try:
+        if not find(docs, "Deployment", component="policy"):
+            run_own_policy(docs, workdir, binaries, args.source_dir, health, started)
+            return
         policy = start_component(docs, workdir, "policy", binaries)
         started.append(policy)
         print("policy started: %s" % " ".join(policy["proc"].argv[1:]))

@@ -6,7 +6,8 @@ For each runtime target (gateway, policy):
     package names and library versions are the ones the binaries were linked against);
   * its apt package list is exactly the packages that provide the shared libraries the
     built binary needs (readelf NEEDED -> dpkg -S on this Debian 12 machine), minus those
-    already in the base image: a missing one would fail at start, an extra one is bloat;
+    already in the base image, plus NON_LIBRARY_PACKAGES (the policy image's
+    ca-certificates): a missing one would fail at start, an extra one is bloat;
   * it copies the binary to the path the Helm chart runs (the chart's container command)
     and uses it as ENTRYPOINT;
   * it runs as a numeric non-root USER equal to the chart's runAsUser;
@@ -25,6 +26,9 @@ import yaml
 # In debian:bookworm-slim already (Essential / required by apt).
 BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
 BINARIES = {"gateway": "friendgate-gateway", "policy": "friendgate-policy"}
+# Packages a runtime image needs besides the binary's libraries: the policy service's
+# outbound commands verify the vendors' HTTPS certificates against the system CA store.
+NON_LIBRARY_PACKAGES = {"gateway": set(), "policy": {"ca-certificates"}}
 
 
 def stages(dockerfile_text):
@@ -57,12 +61,31 @@ def needed_packages(binary):
     libs = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", out.stdout)
     triplet = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True,
                              check=True).stdout.strip()
-    packages = {}
+    # This architecture's copy of each library (ldconfig's cache), then one dpkg -S for
+    # all of them: dpkg -S with a glob scans every package's file list once per call.
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    paths = {}
     for lib in libs:
-        owners = subprocess.run(["dpkg", "-S", "*/" + lib], capture_output=True, text=True)
-        # Only this architecture's copy (not lib32*/libx32* multilib packages).
-        names = sorted({line.split(":")[0] for line in owners.stdout.splitlines()
-                        if line.endswith("/%s/%s" % (triplet, lib))})
+        found = re.findall(r"^\s*%s \(.*\) => (\S+)$" % re.escape(lib), cache, re.M)
+        found = [p for p in found if "/%s/" % triplet in p] or found
+        if not found:
+            raise SystemExit("no library %s in ldconfig's cache (needed by %s)" % (lib, binary))
+        paths[lib] = found[0]
+    candidates = set()
+    for path in paths.values():
+        real = os.path.realpath(path)
+        for p in (path, real, path.replace("/usr/lib/", "/lib/"), real.replace("/usr/lib/", "/lib/"),
+                  path.replace("/lib/", "/usr/lib/", 1), real.replace("/lib/", "/usr/lib/", 1)):
+            candidates.add(p)
+    owners = subprocess.run(["dpkg", "-S"] + sorted(candidates), capture_output=True,
+                            text=True).stdout
+    by_file = {}
+    for line in owners.splitlines():
+        pkgs, _, f = line.partition(": ")
+        by_file[os.path.basename(f)] = sorted({p.split(":")[0] for p in pkgs.split(", ")})
+    packages = {}
+    for lib, path in paths.items():
+        names = by_file.get(lib) or by_file.get(os.path.basename(os.path.realpath(path)))
         if not names:
             raise SystemExit("no Debian package provides %s (needed by %s)" % (lib, binary))
         packages[lib] = names[0]
@@ -114,10 +137,12 @@ def main():
         expect(stage[0][1] == "debian:bookworm-slim",
                "%s: FROM %s, not debian:bookworm-slim" % (target, stage[0][1]))
         need = needed_packages(built[target])
-        want = set(need.values()) - BASE_IMAGE_PACKAGES
+        want = (set(need.values()) - BASE_IMAGE_PACKAGES) | NON_LIBRARY_PACKAGES[target]
         have = apt_packages(stage)
         expect(not (want - have), "%s: runtime packages missing: %s (libraries: %s)" % (
             target, sorted(want - have), sorted(l for l, p in need.items() if p in want - have)))
+        for package in sorted(NON_LIBRARY_PACKAGES[target]):
+            expect(package in have, "%s: the image must install %s" % (target, package))
         expect(not (have - want), "%s: packages no library of %s needs: %s"
                % (target, binary, sorted(have - want)))
         path = "/usr/local/bin/" + binary

@@ -44,12 +44,39 @@ TEST(ParseTargetTest, PathIsDecodedButPlusStaysLiteral) {
 TEST(ParseTargetTest, RefusesWhatIsNotAnOriginFormTargetOrBadlyEscaped) {
   HttpRequest r;
   EXPECT_FALSE(ParseTarget("", &r));
-  EXPECT_FALSE(ParseTarget("http://example.com/x", &r));
+  EXPECT_FALSE(ParseTarget("http:///x", &r));
+  EXPECT_FALSE(ParseTarget("example.com/x", &r));
   EXPECT_FALSE(ParseTarget("*", &r));
   EXPECT_FALSE(ParseTarget("/x%4", &r));
   EXPECT_FALSE(ParseTarget("/x%zz", &r));
   EXPECT_FALSE(ParseTarget("/x?a=%", &r));
   EXPECT_FALSE(ParseTarget("/x?a%2=1", &r));
+}
+
+TEST(ParseTargetTest, AcceptsTheAbsoluteForm) {
+  HttpRequest r;
+  ASSERT_TRUE(ParseTarget("http://gw.example:8080/tencent/callback?SdkAppid=1", &r));
+  EXPECT_EQ(r.path, "/tencent/callback");
+  EXPECT_EQ(r.Query("SdkAppid"), "1");
+  ASSERT_TRUE(ParseTarget("HTTPS://gw/openim/callbackBeforeAddFriendCommand", &r));
+  EXPECT_EQ(r.path, "/openim/callbackBeforeAddFriendCommand");
+  ASSERT_TRUE(ParseTarget("http://gw", &r));
+  EXPECT_EQ(r.path, "/");
+  ASSERT_TRUE(ParseTarget("http://gw?a=b", &r));
+  EXPECT_EQ(r.path, "/");
+  EXPECT_EQ(r.Query("a"), "b");
+}
+
+TEST(ParseTargetTest, NormalizesDoubledAndTrailingSlashes) {
+  HttpRequest r;
+  ASSERT_TRUE(ParseTarget("/openim//callbackBeforeAddFriendCommand", &r));
+  EXPECT_EQ(r.path, "/openim/callbackBeforeAddFriendCommand");
+  ASSERT_TRUE(ParseTarget("//tencent///callback/?x=1", &r));
+  EXPECT_EQ(r.path, "/tencent/callback");
+  ASSERT_TRUE(ParseTarget("/", &r));
+  EXPECT_EQ(r.path, "/");
+  ASSERT_TRUE(ParseTarget("//", &r));
+  EXPECT_EQ(r.path, "/");
 }
 
 TEST(HttpRequestTest, HeadersMatchCaseInsensitively) {

@@ -11,11 +11,12 @@ using testing::TestData;
 
 constexpr char kAllow[] = R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0})";
 
-absl::StatusOr<v1::FriendshipEvent> Parse(std::string_view name, std::string_view body) {
+absl::StatusOr<v1::FriendshipEvent> Parse(std::string_view name, std::string_view body,
+                                          const InputLimitSettings& limits = {}) {
   const Command* command = FindCommand(name);
   if (command == nullptr) return absl::NotFoundError("no such command");
   v1::FriendshipEvent event;
-  if (absl::Status s = ParseBody(*command, body, InputLimitSettings{}, &event); !s.ok()) return s;
+  if (absl::Status s = ParseBody(*command, body, limits, &event); !s.ok()) return s;
   return event;
 }
 
@@ -88,25 +89,67 @@ TEST(OpenImParseTest, BadInputIsNamed) {
   EXPECT_THAT(error("callbackAfterDeleteFriendCommand", "{"), HasSubstr("not valid JSON"));
   EXPECT_THAT(error("callbackAfterDeleteFriendCommand", R"({"ownerUserID":"a"})"),
               HasSubstr("friendUserID is required"));
-  EXPECT_THAT(error("callbackAfterDeleteFriendCommand", R"({"ownerUserID":1,"friendUserID":"b"})"),
-              HasSubstr("ownerUserID must be a string"));
+  EXPECT_THAT(
+      error("callbackAfterDeleteFriendCommand", R"({"ownerUserID":[1],"friendUserID":"b"})"),
+      HasSubstr("ownerUserID must be a string"));
   EXPECT_THAT(
       error("callbackBeforeAddFriendAgreeCommand", R"({"fromUserID":"a","blackUserID":"b"})"),
       HasSubstr("HandleResult is required"));
   EXPECT_THAT(error("callbackBeforeAddFriendAgreeCommand",
-                    R"({"fromUserID":"a","blackUserID":"b","HandleResult":"1"})"),
+                    R"({"fromUserID":"a","blackUserID":"b","HandleResult":"yes"})"),
               HasSubstr("HandleResult must be an integer"));
-  EXPECT_THAT(
-      error("callbackBeforeImportFriendsCommand", R"({"ownerUserID":"a","friendUserIDs":[]})"),
-      HasSubstr("friendUserIDs must not be empty"));
-  EXPECT_THAT(
-      error("callbackBeforeImportFriendsCommand", R"({"ownerUserID":"a","friendUserIDs":["b",2]})"),
-      HasSubstr("friendUserIDs[1] must be a string"));
+  EXPECT_THAT(error("callbackBeforeImportFriendsCommand",
+                    R"({"ownerUserID":"a","friendUserIDs":["b",true]})"),
+              HasSubstr("friendUserIDs[1] must be a string"));
   EXPECT_THAT(
       error(
           "callbackAfterDeleteFriendCommand",
           R"({"callbackCommand":"callbackBeforeAddBlackCommand","ownerUserID":"a","friendUserID":"b"})"),
       HasSubstr("differs"));
+}
+
+// Go's encoding/json output as open-im-server sends it: HTML escaped, a
+// trailing newline, null for an empty list, fields of any length.
+TEST(OpenImParseTest, WhatOpenImReallySends) {
+  const std::string remark = std::string(4990, 'r') + "examplesl_ur" + std::string(5, 'r');
+  auto e = Parse("callbackBeforeSetFriendRemarkCommand",
+                 R"({"callbackCommand":"callbackBeforeSetFriendRemarkCommand",)"
+                 R"("ownerUserID":"u1","friendUserID":"u2","remark":")" +
+                     remark + R"(","newField":1})" + "\n");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->relations(0).remark(), remark);
+  const std::string long_id(129, 'x');
+  auto add = Parse("callbackBeforeAddFriendCommand",
+                   R"({"fromUserID":")" + long_id + R"(","toUserID":"b","reqMsg":"\u003cb\u003e")" +
+                       R"(,"ex":null})");
+  ASSERT_TRUE(add.ok()) << add.status();
+  EXPECT_EQ(add->actor(), long_id);
+  EXPECT_EQ(add->relations(0).wording(), "<b>");
+  auto agree =
+      Parse("callbackBeforeAddFriendAgreeCommand",
+            R"({"fromUserID":"a","blackUserID":"b","HandleResult":"-1","HandleMsg":null})");
+  ASSERT_TRUE(agree.ok()) << agree.status();
+  EXPECT_EQ(agree->relations(0).response_action(), v1::RESPONSE_ACTION_REJECT);
+  for (const char* list : {"[]", "null"}) {
+    auto none = Parse("callbackBeforeImportFriendsCommand",
+                      std::string(R"({"ownerUserID":"a","friendUserIDs":)") + list + "}");
+    ASSERT_TRUE(none.ok()) << list << ": " << none.status();
+    EXPECT_EQ(none->relations_size(), 0);
+  }
+  auto numeric =
+      Parse("callbackAfterDeleteFriendCommand", R"({"ownerUserID":1,"friendUserID":"b"})");
+  ASSERT_TRUE(numeric.ok()) << numeric.status();
+  EXPECT_EQ(numeric->actor(), "1");
+}
+
+TEST(OpenImParseTest, ConfiguredBoundsStillApply) {
+  InputLimitSettings limits;
+  limits.max_items = 1000;
+  limits.max_user_id_bytes = 128;
+  auto error = [&](std::string_view name, std::string_view body) {
+    auto e = Parse(name, body, limits);
+    return e.ok() ? std::string("OK") : std::string(e.status().message());
+  };
   std::string many = R"({"ownerUserID":"a","friendUserIDs":[)";
   for (int i = 0; i < 1001; ++i) many += (i ? ",\"u" : "\"u") + std::to_string(i) + "\"";
   many += "]}";
@@ -171,6 +214,12 @@ TEST(OpenImRenderTest, Mutations) {
   EXPECT_TRUE(answer.refused);
   EXPECT_EQ(answer.body,
             R"({"actionCode":0,"errCode":20200,"errMsg":"none allowed","errDlt":"","nextCode":1})");
+}
+
+TEST(OpenImRenderTest, RefusalOfAnUnreadableCallback) {
+  EXPECT_EQ(RenderRefusal(20001, "callback could not be read", "x"),
+            R"({"actionCode":0,"errCode":20001,"errMsg":"callback could not be read",)"
+            R"("errDlt":"x","nextCode":1})");
 }
 
 TEST(OpenImRenderTest, ErrorsLetOpenImContinue) {

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gateway/core/grpc_policy_client.h"
+#include "gateway/core/policy_channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/policy/policy_server.h"

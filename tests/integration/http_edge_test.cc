@@ -271,6 +271,64 @@ TEST_F(HttpEdgeTest, BrokenRequestsGetAJsonErrorAndTheConnectionCloses) {
   EXPECT_EQ(Get(port(), "/healthz").status, 200);
 }
 
+TEST_F(HttpEdgeTest, AbsoluteFormTargetsAreServed) {
+  auto c = RawConnection::Open(port());
+  ASSERT_NE(c, nullptr);
+  const std::string body = TestData("openim/callbackAfterDeleteFriendCommand.json");
+  ASSERT_TRUE(
+      c->Send(PostRequest("http://127.0.0.1:" + std::to_string(port()) + kAfterDeletePath, body) +
+              "GET http://gateway/healthz HTTP/1.1\r\nHost: gateway\r\n\r\n"));
+  std::optional<RawResponse> r = c->Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, kOpenImOk);
+  r = c->Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("alive"));
+}
+
+TEST_F(HttpEdgeTest, HttpLevelErrorsOnAVendorPathAreInTheVendorsShape) {
+  struct Case {
+    std::string name, bytes;
+    int status;
+    std::string body_starts;
+  };
+  const std::string long_query = std::string(20000, 'q');
+  const Case cases[] = {
+      {"20 KB target, OpenIM before-callback",
+       "POST /openim/callbackBeforeAddFriendCommand?x=" + long_query +
+           " HTTP/1.1\r\nHost: g\r\n\r\n",
+       414, R"({"actionCode":0,"errCode":20001,"errMsg":"callback could not be read")"},
+      {"20 KB header, OpenIM before-callback",
+       "POST /openim/callbackBeforeAddFriendCommand HTTP/1.1\r\nHost: g\r\nX-Big: " + long_query +
+           "\r\n\r\n",
+       431, R"({"actionCode":0,"errCode":20001,"errMsg":"callback could not be read")"},
+      {"413, OpenIM before-callback",
+       "POST /openim/callbackBeforeAddBlackCommand HTTP/1.1\r\nHost: g\r\nContent-Length: "
+       "2000000\r\n\r\n",
+       413, R"({"actionCode":0,"errCode":20001,"errMsg":"callback could not be read")"},
+      {"20 KB target, Tencent",
+       "POST /tencent/callback?SdkAppid=1400000000&CallbackCommand=Sns.CallbackPrevFriendAdd&x=" +
+           long_query + " HTTP/1.1\r\nHost: g\r\n\r\n",
+       414, R"({"ActionStatus":"FAIL","ErrorCode":1,"ErrorInfo":"request target is too long"})"},
+      {"bad escape in the query, Tencent",
+       "POST /tencent/callback?SdkAppid=%zz HTTP/1.1\r\nHost: g\r\nContent-Length: 0\r\n\r\n", 400,
+       R"({"ActionStatus":"FAIL","ErrorCode":1,"ErrorInfo":"bad request target"})"},
+      {"20 KB target elsewhere", "GET /x?" + long_query + " HTTP/1.1\r\nHost: g\r\n\r\n", 414,
+       R"({"error":"request target is too long"})"},
+  };
+  for (const Case& test : cases) {
+    auto c = RawConnection::Open(port());
+    ASSERT_NE(c, nullptr);
+    c->Send(test.bytes);
+    std::optional<RawResponse> r = c->Read();
+    ASSERT_TRUE(r.has_value()) << test.name;
+    EXPECT_EQ(r->status, test.status) << test.name;
+    EXPECT_THAT(r->body, ::testing::StartsWith(test.body_starts)) << test.name;
+  }
+}
+
 TEST_F(HttpEdgeTest, OtherMethodsAndUnknownPaths) {
   auto c = RawConnection::Open(port());
   ASSERT_NE(c, nullptr);

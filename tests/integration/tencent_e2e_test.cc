@@ -111,12 +111,6 @@ TEST_F(TencentE2eTest, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
     int status;
     std::string says;
   };
-  const std::string too_many = [] {
-    std::string s = R"({"PairList":[)";
-    for (int i = 0; i < 1001; ++i)
-      s += (i ? "," : "") + std::string(R"({"From_Account":"a","To_Account":"b"})");
-    return s + "]}";
-  }();
   const std::vector<Case> cases = {
       {"1499999999", "Sns.CallbackFriendDelete", "{}", 403, "not served here"},
       {"", "Sns.CallbackFriendDelete", "{}", 403, "SdkAppid is missing"},
@@ -124,14 +118,11 @@ TEST_F(TencentE2eTest, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
       {"1400000000", "Sns.CallbackFriendDelete", R"({"PairList":"x"})", 400,
        "PairList must be an array"},
       {"1400000000", "Sns.CallbackFriendDelete",
-       R"({"PairList":[{"From_Account":1,"To_Account":"b"}]})", 400,
+       R"({"PairList":[{"From_Account":[1],"To_Account":"b"}]})", 400,
        "PairList[0].From_Account must be a string"},
-      {"1400000000", "Sns.CallbackPrevFriendAdd", R"({"FriendItem":[{"To_Account":"b"}]})", 400,
-       "From_Account is required"},
-      {"1400000000", "Sns.CallbackFriendDelete", too_many, 400, "more than 1000 items"},
-      {"1400000000", "Sns.CallbackFriendDelete",
-       R"({"PairList":[{"From_Account":")" + std::string(129, 'a') + R"(","To_Account":"b"}]})",
-       400, "longer than 128 bytes"},
+      // No target can be read, so none can be refused (see vendor_input_test).
+      {"1400000000", "Sns.CallbackPrevFriendAdd", R"({"FriendItem":[{"To_Account":1.5}]})", 400,
+       "must be a string"},
   };
   for (const Case& c : cases) {
     const HttpResult r = Send(c.command, c.body, c.app);
@@ -154,7 +145,7 @@ TEST_F(TencentE2eTest, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
   const std::string metrics = Get(stack_.http_port, "/metrics").body;
   EXPECT_THAT(
       metrics,
-      HasSubstr(R"(command="Sns.CallbackFriendDelete",result="bad_request",vendor="tencent"} 5)"));
+      HasSubstr(R"(command="Sns.CallbackFriendDelete",result="bad_request",vendor="tencent"} 3)"));
   EXPECT_THAT(
       metrics,
       HasSubstr(R"(command="Sns.CallbackPrevFriendAdd",result="bad_request",vendor="tencent"} 1)"));

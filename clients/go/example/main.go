@@ -1,6 +1,7 @@
-// Command friendgate-go-example checks a friendgate policy service's health and
-// asks it for a decision. It prints one JSON object per step on stdout and
-// exits 1 on an error.
+// Command friendgate-go-example checks a friendgate policy service's health,
+// opens a PolicyAdmin.WatchEvents stream, asks PolicyService.Decide for a
+// decision and reads that decision back from the stream. It prints one JSON
+// object per step on stdout and exits 1 on an error.
 //
 //	clients/go/build build/go
 //	build/go/bin/friendgate-go-example -target=127.0.0.1:50051 -from=alice -to=bob,blocked_user
@@ -88,6 +89,19 @@ func run() int {
 	}
 	print(map[string]interface{}{"step": "health", "status": health.GetStatus().String()})
 
+	// The watcher is registered once the server has sent the stream's headers:
+	// every event decided after Header() returns is delivered.
+	watchCtx, stopWatch := context.WithTimeout(context.Background(), 10**timeout)
+	defer stopWatch()
+	watch, err := friendgatev1.NewPolicyAdminClient(conn).WatchEvents(
+		watchCtx, &friendgatev1.WatchEventsRequest{Tenants: []string{*tenant}})
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := watch.Header(); err != nil {
+		return fail(err)
+	}
+
 	event := &friendgatev1.FriendshipEvent{
 		EventId: newEventID(),
 		Vendor:  friendgatev1.Vendor_VENDOR_TENCENT,
@@ -112,6 +126,22 @@ func run() int {
 		return fail(err)
 	}
 	print(map[string]interface{}{"step": "decide", "decision": json.RawMessage(raw)})
+
+	for {
+		item, err := watch.Recv()
+		if err != nil {
+			return fail(err)
+		}
+		if dropped := item.GetDropped(); dropped != nil {
+			print(map[string]interface{}{"step": "watch_dropped", "count": dropped.GetCount()})
+			continue
+		}
+		if seen := item.GetEvent(); seen.GetEvent().GetEventId() == event.EventId {
+			print(map[string]interface{}{"step": "watch", "event_id": event.EventId,
+				"verdict": seen.GetDecision().GetVerdict().String()})
+			break
+		}
+	}
 	if health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		return 1
 	}

@@ -14,8 +14,7 @@ from friendgate.v1 import (
     policy_service_pb2,
     policy_service_pb2_grpc,
 )
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from friendgate_client import _grpc_protocols as protocols
 
 # Decide is on the vendors' answer path (Tencent waits 2 s): callers should
 # leave the gateway room to answer. Management calls may use longer deadlines.
@@ -48,8 +47,14 @@ class Client:
         self._channel = channel or grpc.insecure_channel(target)
         self._policy = policy_service_pb2_grpc.PolicyServiceStub(self._channel)
         self._admin = policy_admin_pb2_grpc.PolicyAdminStub(self._channel)
-        self._health = health_pb2_grpc.HealthStub(self._channel)
-        self._reflection = reflection_pb2_grpc.ServerReflectionStub(self._channel)
+        self._health_check = self._channel.unary_unary(
+            protocols.HEALTH_CHECK,
+            request_serializer=protocols.HealthCheckRequest.SerializeToString,
+            response_deserializer=protocols.HealthCheckResponse.FromString)
+        self._reflection_info = self._channel.stream_stream(
+            protocols.REFLECTION_INFO,
+            request_serializer=protocols.ServerReflectionRequest.SerializeToString,
+            response_deserializer=protocols.ServerReflectionResponse.FromString)
 
     def __enter__(self) -> "Client":
         return self
@@ -124,20 +129,20 @@ class Client:
     def check_health(self, service: str = "",
                      timeout: float = DEFAULT_TIMEOUT_S) -> HealthStatus:
         try:
-            reply = self._health.Check(health_pb2.HealthCheckRequest(service=service),
+            reply = self._health_check(protocols.HealthCheckRequest(service=service),
                                        timeout=timeout)
         except grpc.RpcError as err:
             if err.code() == grpc.StatusCode.NOT_FOUND:
                 return HealthStatus.SERVICE_UNKNOWN
             raise
-        name = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        name = protocols.serving_status_name(reply.status)
         return HealthStatus[name] if name in HealthStatus.__members__ else HealthStatus.UNKNOWN
 
     # --- grpc.reflection.v1alpha.ServerReflection ------------------------
     def list_services(self, timeout: float = DEFAULT_TIMEOUT_S) -> List[str]:
         """The fully-qualified names of every service the server exposes."""
-        request = reflection_pb2.ServerReflectionRequest(list_services="")
-        responses = self._reflection.ServerReflectionInfo(iter([request]), timeout=timeout)
+        request = protocols.ServerReflectionRequest(list_services="")
+        responses = self._reflection_info(iter([request]), timeout=timeout)
         names: List[str] = []
         for response in responses:
             if response.HasField("error_response"):
@@ -150,9 +155,9 @@ class Client:
     def file_containing_symbol(self, symbol: str,
                                timeout: float = DEFAULT_TIMEOUT_S) -> List[bytes]:
         """Serialized FileDescriptorProtos that define `symbol` (and its imports)."""
-        request = reflection_pb2.ServerReflectionRequest(file_containing_symbol=symbol)
+        request = protocols.ServerReflectionRequest(file_containing_symbol=symbol)
         files: List[bytes] = []
-        for response in self._reflection.ServerReflectionInfo(iter([request]), timeout=timeout):
+        for response in self._reflection_info(iter([request]), timeout=timeout):
             if response.HasField("error_response"):
                 raise RuntimeError("reflection error %d: %s" % (
                     response.error_response.error_code,

@@ -115,3 +115,99 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- toJson $paths -}}
 {{- end -}}
+
+{{/* True ("true") when the policy service is deployed by this chart. */}}
+{{- define "friendgate.policy.enabled" -}}
+{{- if .Values.policy.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "friendgate.policySecretName" -}}
+{{- default (printf "%s-policy-secrets" (include "friendgate.fullname" .)) .Values.policy.secret.existingSecret -}}
+{{- end -}}
+
+{{/* True ("true") when the policy pods mount a Secret. */}}
+{{- define "friendgate.policy.hasSecret" -}}
+{{- if or .Values.policy.secret.existingSecret .Values.policy.secret.data -}}true{{- end -}}
+{{- end -}}
+
+{{/* The gateway's gRPC target: the chart's headless Service, or gateway.policyTarget
+     when the policy service is not deployed by this chart. */}}
+{{- define "friendgate.gateway.policyTarget" -}}
+{{- if .Values.policy.enabled -}}
+dns:///{{ include "friendgate.policy.headless" . }}.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}:{{ .Values.policy.grpcPort }}
+{{- else -}}
+{{- .Values.gateway.policyTarget -}}
+{{- end -}}
+{{- end -}}
+
+{{/* preStop that waits N seconds before SIGTERM: the native sleep action from
+     Kubernetes 1.30 (PodLifecycleSleepAction on by default), `exec /bin/sleep N` below
+     (the images are Debian-based: /bin/sleep is there). (dict "ctx" $ "seconds" N) */}}
+{{- define "friendgate.preStop" -}}
+{{- if gt (int .seconds) 0 }}
+lifecycle:
+  preStop:
+    {{- if semverCompare ">=1.30.0-0" .ctx.Capabilities.KubeVersion.Version }}
+    sleep:
+      seconds: {{ int .seconds }}
+    {{- else }}
+    exec:
+      command: ["/bin/sleep", "{{ int .seconds }}"]
+    {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Scheduling: the component's affinity, or the podAntiAffinityPreset (soft: prefer one
+     pod per node; hard: require it) when affinity is empty; topologySpreadConstraints, or
+     a zone spread (zoneSpread) when they are empty. (dict "ctx" $ "component" "gateway") */}}
+{{- define "friendgate.scheduling" -}}
+{{- $v := index .ctx.Values .component -}}
+{{- $selector := include "friendgate.selectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml -}}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if $v.affinity }}
+affinity:
+  {{- toYaml $v.affinity | nindent 2 }}
+{{- else if eq $v.podAntiAffinityPreset "soft" }}
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              {{- toYaml $selector | nindent 14 }}
+{{- else if eq $v.podAntiAffinityPreset "hard" }}
+affinity:
+  podAntiAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- toYaml $selector | nindent 12 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if $v.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml $v.topologySpreadConstraints | nindent 2 }}
+{{- else if $v.zoneSpread.enabled }}
+topologySpreadConstraints:
+  - maxSkew: {{ $v.zoneSpread.maxSkew }}
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: {{ $v.zoneSpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- toYaml $selector | nindent 8 }}
+{{- end }}
+{{- end -}}
+
+{{/* The components this release deploys, as a JSON list. */}}
+{{- define "friendgate.components" -}}
+{{- if .Values.policy.enabled -}}["gateway","policy"]{{- else -}}["gateway"]{{- end -}}
+{{- end -}}

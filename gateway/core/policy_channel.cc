@@ -1,0 +1,26 @@
+#include "gateway/core/policy_channel.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "common/strings.h"
+
+namespace friendgate::gateway {
+
+std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
+                                                 const std::string& load_balancing) {
+  grpc::ChannelArguments args;
+  // A restarted policy service must be found again within about a second, not
+  // after gRPC's default exponential backoff of up to two minutes.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Detect a dead peer on an idle connection.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetServiceConfigJSON(StrCat(R"({"loadBalancingConfig":[{")", load_balancing, R"(":{}}]})"));
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace friendgate::gateway
