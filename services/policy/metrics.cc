@@ -61,6 +61,12 @@ PolicyMetrics::PolicyMetrics()
                         .Help("State store calls that failed, by operation (during decisions "
                               "the rule involved is skipped).")
                         .Register(*registry_)) {
+  // Every operation's series exists from the start (at 0), so rates and
+  // alerts see it before the first failure.
+  for (const char* op :
+       {"acquire", "record", "count", "in_list", "add", "remove", "list_entries", "sync"}) {
+    store_errors_.Add({{"op", op}});
+  }
   for (int t = 0; t < kTypes; ++t) {
     if (!v1::EventType_IsValid(t) || t == 0) continue;
     for (int p = 1; p < kPhases; ++p) {

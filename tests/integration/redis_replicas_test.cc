@@ -221,7 +221,10 @@ TEST_F(RedisReplicasTest, ReplicasAgreeSurviveRestartsAndOutlastRedis) {
   decide_without_redis("killed");
   // Counted, and the replicas stay in the Service.
   const HttpResult metrics = Get(a.metrics_port, "/metrics");
-  EXPECT_THAT(metrics.body, HasSubstr("friendgate_policy_store_errors_total{op=\"acquire\"}"));
+  const std::string series = "friendgate_policy_store_errors_total{op=\"acquire\"} ";
+  const size_t at = metrics.body.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics.body;
+  EXPECT_GT(std::stod(metrics.body.substr(at + series.size())), 0);
   {
     auto health = grpc::health::v1::Health::NewStub(a.channel);
     grpc::ClientContext context;
