@@ -41,6 +41,9 @@ class PolicyAdminImpl final : public v1::PolicyAdmin::CallbackService {
                                                 v1::ListRecentDecisionsResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
       grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  grpc::ServerUnaryReactor* Explain(grpc::CallbackServerContext* context,
+                                    const v1::ExplainRequest* request,
+                                    v1::ExplainResponse* response) override;
 
  private:
   RulesManager* rules_;

@@ -15,6 +15,7 @@
 #include "services/commands/mutual_delete_observer.h"
 #include "services/commands/redis_shared_limits.h"
 #include "services/policy/policy_server.h"
+#include "services/policy/policy_tool.h"
 #include "services/policy/store_factory.h"
 
 namespace {
@@ -116,6 +117,9 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (friendgate::policy::IsToolCommand(argc, argv)) {
+    return friendgate::policy::RunToolCommand(argc, argv);  // test, eval: docs/rules.md
+  }
   // Debian's Abseil is built with mutex deadlock detection on: it costs a
   // graph update on every lock, on the decision path. Tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -127,7 +131,8 @@ int main(int argc, char** argv) {
       "The friendgate policy service: decides friendship events over gRPC\n"
       "(friendgate.v1.PolicyService, friendgate.v1.PolicyAdmin, grpc.health.v1.Health,\n"
       "reflection). The rules file is watched; SIGHUP also reloads it (and reopens the\n"
-      "decision log file); SIGTERM/SIGINT drain and exit 0.");
+      "decision log file); SIGTERM/SIGINT drain and exit 0.\n"
+      "For rule authors: `friendgate-policy test --help`, `friendgate-policy eval --help`.");
   cli.AddString("grpc-listen", &flags.grpc_listen,
                 "Address for gRPC, host:port (port 0 picks a free port, logged at start).");
   cli.AddString("rules", &flags.rules, "Path of the rules file (YAML, docs/rules.md).",
