@@ -32,6 +32,8 @@ struct Flags {
   std::string log_level = "info";
   int64_t drain_timeout_ms = 5000;
   std::string commands_config;
+  int64_t max_connection_age_ms = 300000;
+  int64_t max_connection_age_grace_ms = 30000;
   friendgate::policy::StoreFlags store;
 };
 
@@ -51,6 +53,10 @@ int Run(const Flags& flags) {
   options.store = std::move(store->store);
   options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
   options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
+  options.max_connection_age =
+      absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_ms));
+  options.max_connection_age_grace =
+      absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_grace_ms));
   if (!flags.decision_log_salt_file.empty()) {
     absl::StatusOr<std::string> salt = ReadFileToString(flags.decision_log_salt_file, 4096);
     if (salt.ok()) {
@@ -157,6 +163,11 @@ int main(int argc, char** argv) {
   cli.AddString("commands-config", &flags.commands_config,
                 "Path of the outbound-commands config (YAML, docs/commands.md): serves "
                 "friendgate.v1.FriendshipCommands and mutual-delete enforcement. Optional.");
+  cli.AddInt("max-connection-age-ms", &flags.max_connection_age_ms,
+             "A client connection gets GOAWAY after about this long, so that clients\n"
+             "re-resolve DNS and spread onto new replicas (0: never).");
+  cli.AddInt("max-connection-age-grace-ms", &flags.max_connection_age_grace_ms,
+             "After that GOAWAY, how long calls in flight (and WatchEvents streams) may go on.");
   cli.AddString("log-level", &flags.log_level, "debug, info, warn or error.");
   cli.AddInt("drain-timeout-ms", &flags.drain_timeout_ms,
              "On SIGTERM, how long in-flight calls may take before they are cancelled.");

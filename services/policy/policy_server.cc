@@ -1,8 +1,12 @@
 #include "services/policy/policy_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <httplib.h>
+
+#include <algorithm>
+#include <climits>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -11,6 +15,11 @@ namespace friendgate::policy {
 namespace {
 
 constexpr absl::Duration kSweepInterval = absl::Seconds(30);
+
+// A duration as a gRPC channel argument (int milliseconds).
+int ClampedMs(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0, INT32_MAX));
+}
 
 bool SplitHostPort(const std::string& listen, std::string* host, int* port) {
   const size_t colon = listen.rfind(':');
@@ -78,6 +87,12 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s->options_.grpc_listen, grpc::InsecureServerCredentials(),
                            &s->grpc_port_);
+  if (s->options_.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ClampedMs(s->options_.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ClampedMs(s->options_.max_connection_age_grace));
+  }
   builder.RegisterService(s->policy_service_.get());
   builder.RegisterService(s->admin_service_.get());
   for (grpc::Service* service : s->options_.services) builder.RegisterService(service);

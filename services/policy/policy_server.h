@@ -45,6 +45,11 @@ class PolicyServer {
     std::shared_ptr<PolicyStore> store;
     absl::Duration rules_poll = absl::Seconds(1);  // zero: no file watch
     size_t recent_decisions = 256;
+    // GRPC_ARG_MAX_CONNECTION_AGE_MS: each client connection gets GOAWAY after
+    // about this long (gRPC adds +-10% jitter), so that clients re-resolve DNS and
+    // spread onto new replicas; calls in flight then get the grace. Zero: off.
+    absl::Duration max_connection_age = absl::Minutes(5);
+    absl::Duration max_connection_age_grace = absl::Seconds(30);
     const Clock* clock = nullptr;  // null: the system clock
     // Told about every decided event, after the built-in ones (recent
     // decisions, WatchEvents). Must outlive the server; must not block.
