@@ -13,8 +13,10 @@
 #include "common/strings.h"
 #include "services/commands/component.h"
 #include "services/commands/mutual_delete_observer.h"
+#include "services/commands/redis_shared_limits.h"
 #include "services/policy/policy_server.h"
 #include "services/policy/policy_tool.h"
+#include "services/policy/store_factory.h"
 
 namespace {
 
@@ -32,6 +34,7 @@ struct Flags {
   std::string commands_config;
   int64_t max_connection_age_ms = 300000;
   int64_t max_connection_age_grace_ms = 30000;
+  friendgate::policy::StoreFlags store;
 };
 
 int Run(const Flags& flags) {
@@ -42,6 +45,12 @@ int Run(const Flags& flags) {
   options.metrics_listen = flags.metrics_listen;
   options.decision_log = flags.decision_log;
   options.state_file = flags.state_file;
+  auto store = policy::OpenStore(flags.store, flags.state_file);
+  if (!store.ok()) {
+    std::cerr << "friendgate-policy: " << store.status().message() << "\n";
+    return absl::IsInvalidArgument(store.status()) ? 2 : 1;
+  }
+  options.store = std::move(store->store);
   options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
   options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
   options.max_connection_age =
@@ -59,10 +68,14 @@ int Run(const Flags& flags) {
     }
   }
   // Declared before the server, so they are destroyed after it has stopped.
+  std::unique_ptr<commands::RedisSharedLimits> shared_limits;  // with a Redis store
+  if (store->redis != nullptr) {
+    shared_limits = std::make_unique<commands::RedisSharedLimits>(store->redis, flags.store.prefix);
+  }
   std::unique_ptr<commands::CommandsComponent> commands_component;
   std::unique_ptr<commands::MutualDeleteObserver> mutual_delete;
   if (!flags.commands_config.empty()) {
-    auto created = commands::CommandsComponent::Create(flags.commands_config);
+    auto created = commands::CommandsComponent::Create(flags.commands_config, shared_limits.get());
     if (!created.ok()) {
       std::cerr << "friendgate-policy: " << created.status().message() << "\n";
       return 1;
@@ -140,7 +153,9 @@ int main(int argc, char** argv) {
                 "File holding a secret salt: when set, the decision log writes user ids as\n"
                 "SHA-256(salt + id), first 16 hex characters.");
   cli.AddString("state-file", &flags.state_file,
-                "File keeping run-time blocklist/exempt entries across restarts. Empty: none.");
+                "File keeping run-time blocklist/exempt entries across restarts (--store=memory\n"
+                "only). Empty: none.");
+  friendgate::policy::AddStoreFlags(cli, &flags.store);
   cli.AddInt("rules-poll-ms", &flags.rules_poll_ms,
              "How often the rules file (and its users files) are checked for changes; 0: never.");
   cli.AddInt("recent-decisions", &flags.recent_decisions,

@@ -38,7 +38,7 @@ class MemoryStore final : public PolicyStore {
   Stats GetStats() override;
 
   // Drops counters whose newest event left its window. Called periodically.
-  void SweepExpired(absl::Time now);
+  void SweepExpired(absl::Time now) override;
 
  private:
   // The newest (at most `limit`) event times of one key, oldest first, in a

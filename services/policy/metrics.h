@@ -30,6 +30,8 @@ class PolicyMetrics {
   void SetRulesActive(size_t rules);
   void SetWatchers(size_t watchers);
   void CountWatchDropped(uint64_t n);
+  // A failed store call, by operation (a fixed set named by the store).
+  void CountStoreError(std::string_view op);
 
   // The Prometheus text exposition format.
   std::string Render() const;
@@ -49,7 +51,7 @@ class PolicyMetrics {
   prometheus::Gauge& rules_active_;
   prometheus::Gauge& watchers_;
   prometheus::Counter& watch_dropped_;
-  prometheus::Counter& store_errors_;
+  prometheus::Family<prometheus::Counter>& store_errors_;
   // Cached series: Family::Add takes a lock and hashes labels.
   std::array<prometheus::Counter*, kTypes * kPhases * kVerdicts> by_outcome_{};
 };

@@ -47,10 +47,16 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   auto rules = RulesManager::Create(s->options_.rules_path);
   if (!rules.ok()) return rules.status();
   s->rules_ = std::move(*rules);
-  auto store = MemoryStore::Open(s->options_.state_file);
-  if (!store.ok()) return store.status();
-  s->store_ = std::move(*store);
+  if (s->options_.store != nullptr) {
+    s->store_ = std::move(s->options_.store);
+  } else {
+    auto store = MemoryStore::Open(s->options_.state_file);
+    if (!store.ok()) return store.status();
+    s->store_ = std::move(*store);
+  }
   s->metrics_ = std::make_unique<PolicyMetrics>();
+  s->store_->SetErrorListener(
+      [metrics = s->metrics_.get()](std::string_view op) { metrics->CountStoreError(op); });
   s->metrics_->SetRulesActive(s->rules_->engine()->rule_count());
   PolicyMetrics* metrics = s->metrics_.get();
   RulesManager* manager = s->rules_.get();

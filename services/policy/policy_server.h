@@ -36,10 +36,13 @@ class PolicyServer {
   struct Options {
     std::string grpc_listen = "127.0.0.1:0";
     std::string rules_path;
-    std::string metrics_listen;                    // empty: no metrics endpoint
-    std::string decision_log = "stderr";           // "stderr", "off" or a file path
-    std::string decision_log_salt;                 // non-empty: hash user ids
-    std::string state_file;                        // empty: run-time entries not kept
+    std::string metrics_listen;           // empty: no metrics endpoint
+    std::string decision_log = "stderr";  // "stderr", "off" or a file path
+    std::string decision_log_salt;        // non-empty: hash user ids
+    std::string state_file;               // empty: run-time entries not kept
+    // The store (store_factory.h); null: a MemoryStore with `state_file`.
+    // (Shared only so that Options stays copyable.)
+    std::shared_ptr<PolicyStore> store;
     absl::Duration rules_poll = absl::Seconds(1);  // zero: no file watch
     size_t recent_decisions = 256;
     // GRPC_ARG_MAX_CONNECTION_AGE_MS: each client connection gets GOAWAY after
@@ -71,7 +74,7 @@ class PolicyServer {
   RulesManager& rules() { return *rules_; }
   PolicyDecider& decider() { return *decider_; }
   WatchHub& hub() { return *hub_; }
-  MemoryStore& store() { return *store_; }
+  PolicyStore& store() { return *store_; }
   PolicyMetrics& metrics() { return *metrics_; }
 
  private:
@@ -83,7 +86,7 @@ class PolicyServer {
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<RulesManager> rules_;
-  std::unique_ptr<MemoryStore> store_;
+  std::shared_ptr<PolicyStore> store_;
   std::unique_ptr<PolicyMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<RecentDecisions> recent_;
