@@ -13,8 +13,10 @@
 #include "common/strings.h"
 #include "services/commands/component.h"
 #include "services/commands/mutual_delete_observer.h"
+#include "services/commands/redis_shared_limits.h"
 #include "services/policy/policy_server.h"
 #include "services/policy/policy_tool.h"
+#include "services/policy/store_factory.h"
 
 namespace {
 
@@ -36,6 +38,7 @@ struct Flags {
   std::string commands_config;
   int64_t max_connection_age_ms = 300000;
   int64_t max_connection_age_grace_ms = 30000;
+  friendgate::policy::StoreFlags store;
 };
 
 int Run(const Flags& flags) {
@@ -61,6 +64,12 @@ int Run(const Flags& flags) {
   }
   options.store_limits.max_counter_keys = static_cast<size_t>(flags.max_counter_keys);
   options.store_limits.max_list_entries = static_cast<size_t>(flags.max_list_entries);
+  auto store = policy::OpenStore(flags.store, flags.state_file, options.store_limits);
+  if (!store.ok()) {
+    std::cerr << "friendgate-policy: " << store.status().message() << "\n";
+    return absl::IsInvalidArgument(store.status()) ? 2 : 1;
+  }
+  options.store = std::move(store->store);
   options.recent_decisions = static_cast<size_t>(flags.recent_decisions);
   options.max_watchers = static_cast<size_t>(flags.max_watchers);
   options.max_connection_age =
@@ -78,10 +87,14 @@ int Run(const Flags& flags) {
     }
   }
   // Declared before the server, so they are destroyed after it has stopped.
+  std::unique_ptr<commands::RedisSharedLimits> shared_limits;  // with a Redis store
+  if (store->redis != nullptr) {
+    shared_limits = std::make_unique<commands::RedisSharedLimits>(store->redis, flags.store.prefix);
+  }
   std::unique_ptr<commands::CommandsComponent> commands_component;
   std::unique_ptr<commands::MutualDeleteObserver> mutual_delete;
   if (!flags.commands_config.empty()) {
-    auto created = commands::CommandsComponent::Create(flags.commands_config);
+    auto created = commands::CommandsComponent::Create(flags.commands_config, shared_limits.get());
     if (!created.ok()) {
       std::cerr << "friendgate-policy: " << created.status().message() << "\n";
       return 1;
@@ -162,7 +175,9 @@ int main(int argc, char** argv) {
   cli.AddString("log-user-ids", &flags.log_user_ids,
                 "How log lines write user ids: hashed (a keyed hash, the default) or plain.");
   cli.AddString("state-file", &flags.state_file,
-                "File keeping run-time blocklist/exempt entries across restarts. Empty: none.");
+                "File keeping run-time blocklist/exempt entries across restarts (--store=memory\n"
+                "only). Empty: none.");
+  friendgate::policy::AddStoreFlags(cli, &flags.store);
   cli.AddInt("rules-poll-ms", &flags.rules_poll_ms,
              "How often the rules file (and its users files) are checked for changes; 0: never.");
   cli.AddInt("recent-decisions", &flags.recent_decisions,

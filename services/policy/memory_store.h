@@ -53,7 +53,7 @@ class MemoryStore final : public PolicyStore {
   Stats GetStats() override;
 
   // Drops counters whose newest event left its window. Called periodically.
-  void SweepExpired(absl::Time now);
+  void SweepExpired(absl::Time now) override;
 
   // What the bounds did since start (metrics).
   struct Bounds {

@@ -84,9 +84,15 @@ PolicyMetrics::PolicyMetrics()
                              .Add({})),
       store_errors_(prometheus::BuildCounter()
                         .Name("friendgate_policy_store_errors_total")
-                        .Help("State store calls that failed during decisions (rule skipped).")
-                        .Register(*registry_)
-                        .Add({})) {
+                        .Help("State store calls that failed, by operation (during decisions "
+                              "the rule involved is skipped).")
+                        .Register(*registry_)) {
+  // Every operation's series exists from the start (at 0), so rates and
+  // alerts see it before the first failure.
+  for (const char* op :
+       {"acquire", "record", "count", "in_list", "add", "remove", "list_entries", "sync"}) {
+    store_errors_.Add({{"op", op}});
+  }
   for (int t = 0; t < kTypes; ++t) {
     if (!v1::EventType_IsValid(t) || t == 0) continue;
     for (int p = 1; p < kPhases; ++p) {
@@ -102,13 +108,13 @@ PolicyMetrics::PolicyMetrics()
 }
 
 void PolicyMetrics::ObserveDecision(const v1::FriendshipEvent& event, const v1::Decision& decision,
-                                    absl::Duration latency, int store_errors) {
+                                    absl::Duration latency, int /*store_errors*/) {
   const int t = event.type(), p = event.phase(), v = decision.verdict();
   if (t > 0 && t < kTypes && p > 0 && p < kPhases && v > 0 && v < kVerdicts) {
     if (prometheus::Counter* c = by_outcome_[(t * kPhases + p) * kVerdicts + v]) c->Increment();
   }
   decide_seconds_.Observe(absl::ToDoubleSeconds(latency));
-  if (store_errors > 0) store_errors_.Increment(store_errors);
+  // Failed store calls are counted where they fail, by operation (CountStoreError).
   if (decision.matched_rule_ids_size() == 0) return;
   for (const v1::TargetVerdict& target : decision.targets()) {
     for (const std::string& id : target.rule_ids()) rule_matches_.Add({{"rule", id}}).Increment();
@@ -134,6 +140,10 @@ void PolicyMetrics::ObserveMemoryStore(const PolicyStore::Stats& stats,
   list_adds_refused_.Increment(
       static_cast<double>(bounds.list_adds_refused - bounds_seen_.list_adds_refused));
   bounds_seen_ = bounds;
+}
+
+void PolicyMetrics::CountStoreError(std::string_view op) {
+  store_errors_.Add({{"op", std::string(op)}}).Increment();
 }
 
 std::string PolicyMetrics::Render() const {

@@ -35,6 +35,8 @@ class PolicyMetrics {
   void CountWatchRefused();
   // The in-memory store's table sizes and what its bounds did (totals).
   void ObserveMemoryStore(const PolicyStore::Stats& stats, const MemoryStore::Bounds& bounds);
+  // A failed store call, by operation (a fixed set named by the store).
+  void CountStoreError(std::string_view op);
 
   // The Prometheus text exposition format.
   std::string Render() const;
@@ -61,7 +63,7 @@ class PolicyMetrics {
   prometheus::Counter& list_adds_refused_;
   absl::Mutex bounds_mu_;
   MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
-  prometheus::Counter& store_errors_;
+  prometheus::Family<prometheus::Counter>& store_errors_;
   // Cached series: Family::Add takes a lock and hashes labels.
   std::array<prometheus::Counter*, kTypes * kPhases * kVerdicts> by_outcome_{};
 };

@@ -48,10 +48,16 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   auto rules = RulesManager::Create(s->options_.rules_path);
   if (!rules.ok()) return rules.status();
   s->rules_ = std::move(*rules);
-  auto store = MemoryStore::Open(s->options_.state_file, s->options_.store_limits);
-  if (!store.ok()) return store.status();
-  s->store_ = std::move(*store);
+  if (s->options_.store != nullptr) {
+    s->store_ = std::move(s->options_.store);
+  } else {
+    auto store = MemoryStore::Open(s->options_.state_file, s->options_.store_limits);
+    if (!store.ok()) return store.status();
+    s->store_ = std::move(*store);
+  }
   s->metrics_ = std::make_unique<PolicyMetrics>();
+  s->store_->SetErrorListener(
+      [metrics = s->metrics_.get()](std::string_view op) { metrics->CountStoreError(op); });
   s->metrics_->SetRulesActive(s->rules_->engine()->rule_count());
   PolicyMetrics* metrics = s->metrics_.get();
   RulesManager* manager = s->rules_.get();
@@ -127,9 +133,13 @@ absl::Status PolicyServer::StartMetrics(const std::string& listen) {
   http_->set_tcp_nodelay(true);
   http_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   PolicyMetrics* metrics = metrics_.get();
-  MemoryStore* store = store_.get();
-  http_->Get("/metrics", [metrics, store](const httplib::Request&, httplib::Response& res) {
-    metrics->ObserveMemoryStore(store->GetStats(), store->bounds());
+  // The bounds metrics are the in-memory store's; other stores have none.
+  MemoryStore* memory_store = dynamic_cast<MemoryStore*>(store_.get());
+  http_->Get("/metrics", [metrics, memory_store](const httplib::Request&,
+                                                 httplib::Response& res) {
+    if (memory_store != nullptr) {
+      metrics->ObserveMemoryStore(memory_store->GetStats(), memory_store->bounds());
+    }
     res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   if (port == 0) {

@@ -42,8 +42,13 @@ class PolicyServer {
     // set, else a random key per process) or, with log_user_ids_plain, as is.
     std::string decision_log_salt;
     bool log_user_ids_plain = false;
-    std::string state_file;                        // empty: run-time entries not kept
-    MemoryStore::Limits store_limits;              // bounds of the in-memory store
+    std::string state_file;  // empty: run-time entries not kept
+    // Bounds of the in-memory store (when `store` is null: the caller's store
+    // has its own).
+    MemoryStore::Limits store_limits;
+    // The store (store_factory.h); null: a MemoryStore with `state_file` and
+    // `store_limits`. (Shared only so that Options stays copyable.)
+    std::shared_ptr<PolicyStore> store;
     absl::Duration rules_poll = absl::Seconds(1);  // zero: no file watch
     // Size of the in-process event log (ListRecentDecisions, WatchEvents
     // lag and resume); at least 1.
@@ -82,7 +87,7 @@ class PolicyServer {
   RulesManager& rules() { return *rules_; }
   PolicyDecider& decider() { return *decider_; }
   WatchHub& hub() { return *hub_; }
-  MemoryStore& store() { return *store_; }
+  PolicyStore& store() { return *store_; }
   PolicyMetrics& metrics() { return *metrics_; }
 
  private:
@@ -94,7 +99,7 @@ class PolicyServer {
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<RulesManager> rules_;
-  std::unique_ptr<MemoryStore> store_;
+  std::shared_ptr<PolicyStore> store_;
   std::unique_ptr<PolicyMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<EventLog> own_event_log_;
