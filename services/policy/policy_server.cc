@@ -135,8 +135,7 @@ absl::Status PolicyServer::StartMetrics(const std::string& listen) {
   PolicyMetrics* metrics = metrics_.get();
   // The bounds metrics are the in-memory store's; other stores have none.
   MemoryStore* memory_store = dynamic_cast<MemoryStore*>(store_.get());
-  http_->Get("/metrics", [metrics, memory_store](const httplib::Request&,
-                                                 httplib::Response& res) {
+  http_->Get("/metrics", [metrics, memory_store](const httplib::Request&, httplib::Response& res) {
     if (memory_store != nullptr) {
       metrics->ObserveMemoryStore(memory_store->GetStats(), memory_store->bounds());
     }
