@@ -189,10 +189,10 @@ int main(int argc, char** argv) {
   cli.AddInt("max-counter-keys", &flags.max_counter_keys,
              "Rate-limit counters kept in memory (one per rule, tenant, event type and user).\n"
              "At the cap, expired counters go first, then the least recently used (they\n"
-             "restart from zero). 0: no cap.");
+             "restart from zero). --store=memory only. 0: no cap.");
   cli.AddInt("max-list-entries", &flags.max_list_entries,
              "Run-time blocklist/exempt entries (AddListEntry) kept; beyond it AddListEntry\n"
-             "is refused with RESOURCE_EXHAUSTED. 0: no cap.");
+             "is refused with RESOURCE_EXHAUSTED. --store=memory only. 0: no cap.");
   cli.AddString("commands-config", &flags.commands_config,
                 "Path of the outbound-commands config (YAML, docs/commands.md): serves "
                 "friendgate.v1.FriendshipCommands and mutual-delete enforcement. Optional.");
