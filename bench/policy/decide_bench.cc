@@ -25,10 +25,10 @@
 #include "common/redis/redis_client.h"
 #include "services/policy/clock.h"
 #include "services/policy/decision_log.h"
+#include "services/policy/memory_event_log.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/metrics.h"
 #include "services/policy/policy_decider.h"
-#include "services/policy/recent_decisions.h"
 #include "services/policy/redis_store.h"
 #include "services/policy/rule_engine.h"
 
@@ -198,14 +198,17 @@ void BM_EngineDecide(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineDecide)->Unit(benchmark::kMicrosecond);
 
-// What PolicyDecider runs per call: engine, decision id, metrics, the recent
-// decisions ring, and the decision log (hashed users) to /dev/null.
+// What PolicyDecider runs per call: engine, decision id, metrics, the event
+// log (the in-process ring), and the decision log (hashed users) to
+// /dev/null.
 void BM_DeciderDecide(benchmark::State& state) {
   Fixture& f = GetFixture();
   SystemClock clock;
   PolicyMetrics metrics;
-  RecentDecisions recent(256, &clock);
-  auto log = DecisionLog::Open("/dev/null", "salt").value();
+  MemoryEventLog events(10000);
+  EventLogRecorder recorder(&events, &clock);
+  auto log = DecisionLog::Open("/dev/null", UserIdFormatter(UserIdFormatter::Mode::kHashed, "salt"))
+                 .value();
   std::vector<double> ns;
   ns.reserve(1 << 20);
   size_t i = 0;
@@ -219,7 +222,7 @@ void BM_DeciderDecide(benchmark::State& state) {
     const absl::Duration latency = absl::FromChrono(decided - start);
     metrics.ObserveDecision(event, d, latency, context.store_errors);
     log->Write(event, d, latency);
-    recent.OnDecided(event, d);
+    recorder.OnDecided(event, d);
     benchmark::DoNotOptimize(d);
     ns.push_back(
         std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());

@@ -26,9 +26,13 @@ struct Flags {
   std::string metrics_listen;
   std::string decision_log = "stderr";
   std::string decision_log_salt_file;
+  std::string log_user_ids = "hashed";
   std::string state_file;
   int64_t rules_poll_ms = 1000;
-  int64_t recent_decisions = 256;
+  int64_t recent_decisions = 10000;
+  int64_t max_watchers = 1000;
+  int64_t max_counter_keys = 200000;
+  int64_t max_list_entries = 10000;
   std::string log_level = "info";
   int64_t drain_timeout_ms = 5000;
   std::string commands_config;
@@ -45,14 +49,29 @@ int Run(const Flags& flags) {
   options.metrics_listen = flags.metrics_listen;
   options.decision_log = flags.decision_log;
   options.state_file = flags.state_file;
-  auto store = policy::OpenStore(flags.store, flags.state_file);
+  absl::StatusOr<UserIdFormatter::Mode> user_ids = UserIdFormatter::ParseMode(flags.log_user_ids);
+  if (!user_ids.ok()) {
+    std::cerr << "friendgate-policy: --log-user-ids: " << user_ids.status().message() << "\n";
+    return 2;
+  }
+  options.log_user_ids_plain = *user_ids == UserIdFormatter::Mode::kPlain;
+  options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
+  if (flags.recent_decisions < 1 || flags.max_watchers < 0 || flags.max_counter_keys < 0 ||
+      flags.max_list_entries < 0) {
+    std::cerr << "friendgate-policy: --recent-decisions must be at least 1; --max-watchers, "
+                 "--max-counter-keys and --max-list-entries at least 0\n";
+    return 2;
+  }
+  options.store_limits.max_counter_keys = static_cast<size_t>(flags.max_counter_keys);
+  options.store_limits.max_list_entries = static_cast<size_t>(flags.max_list_entries);
+  auto store = policy::OpenStore(flags.store, flags.state_file, options.store_limits);
   if (!store.ok()) {
     std::cerr << "friendgate-policy: " << store.status().message() << "\n";
     return absl::IsInvalidArgument(store.status()) ? 2 : 1;
   }
   options.store = std::move(store->store);
-  options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
-  options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
+  options.recent_decisions = static_cast<size_t>(flags.recent_decisions);
+  options.max_watchers = static_cast<size_t>(flags.max_watchers);
   options.max_connection_age =
       absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_ms));
   options.max_connection_age_grace =
@@ -150,8 +169,11 @@ int main(int argc, char** argv) {
                 "Where the decision log (one JSON line per decision) goes: stderr, off, or a\n"
                 "file path (appended to).");
   cli.AddString("decision-log-salt-file", &flags.decision_log_salt_file,
-                "File holding a secret salt: when set, the decision log writes user ids as\n"
-                "SHA-256(salt + id), first 16 hex characters.");
+                "File holding a secret key for --log-user-ids=hashed (HMAC-SHA256, first 16 hex\n"
+                "characters). Without it, a random key per process: hashes then correlate\n"
+                "lines of one process only.");
+  cli.AddString("log-user-ids", &flags.log_user_ids,
+                "How log lines write user ids: hashed (a keyed hash, the default) or plain.");
   cli.AddString("state-file", &flags.state_file,
                 "File keeping run-time blocklist/exempt entries across restarts (--store=memory\n"
                 "only). Empty: none.");
@@ -159,7 +181,18 @@ int main(int argc, char** argv) {
   cli.AddInt("rules-poll-ms", &flags.rules_poll_ms,
              "How often the rules file (and its users files) are checked for changes; 0: never.");
   cli.AddInt("recent-decisions", &flags.recent_decisions,
-             "How many recent decisions PolicyAdmin.ListRecentDecisions can return.");
+             "How many decided events the in-process event log keeps: what\n"
+             "PolicyAdmin.ListRecentDecisions can return and how far a WatchEvents stream can\n"
+             "fall behind or resume (start_after). At least 1.");
+  cli.AddInt("max-watchers", &flags.max_watchers,
+             "Concurrent WatchEvents streams; more are refused with RESOURCE_EXHAUSTED.");
+  cli.AddInt("max-counter-keys", &flags.max_counter_keys,
+             "Rate-limit counters kept in memory (one per rule, tenant, event type and user).\n"
+             "At the cap, expired counters go first, then the least recently used (they\n"
+             "restart from zero). --store=memory only. 0: no cap.");
+  cli.AddInt("max-list-entries", &flags.max_list_entries,
+             "Run-time blocklist/exempt entries (AddListEntry) kept; beyond it AddListEntry\n"
+             "is refused with RESOURCE_EXHAUSTED. --store=memory only. 0: no cap.");
   cli.AddString("commands-config", &flags.commands_config,
                 "Path of the outbound-commands config (YAML, docs/commands.md): serves "
                 "friendgate.v1.FriendshipCommands and mutual-delete enforcement. Optional.");

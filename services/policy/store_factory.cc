@@ -53,10 +53,11 @@ void AddStoreFlags(FlagSet& cli, StoreFlags* flags) {
              "Redis connections per process (calls wait, within their deadline, for a free one).");
 }
 
-absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file) {
+absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file,
+                                      const MemoryStoreLimits& memory_limits) {
   OpenedStore opened;
   if (flags.store == "memory") {
-    auto store = MemoryStore::Open(state_file);
+    auto store = MemoryStore::Open(state_file, memory_limits);
     if (!store.ok()) return store.status();
     opened.store = std::move(*store);
     return opened;

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "common/cli.h"
 #include "common/redis/redis_client.h"
+#include "services/policy/memory_store.h"
 #include "services/policy/store.h"
 
 namespace friendgate::policy {
@@ -34,7 +35,10 @@ struct OpenedStore {
 // or the FRIENDGATE_REDIS_PASSWORD variable (never a flag, never logged).
 // `state_file` (--state-file) belongs to the memory store; with Redis it is
 // refused. Flag mistakes are kInvalidArgument.
-absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file);
+// `memory_limits` (--max-counter-keys, --max-list-entries) bound the memory
+// store only.
+absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file,
+                                      const MemoryStoreLimits& memory_limits = {});
 
 }  // namespace friendgate::policy
 
