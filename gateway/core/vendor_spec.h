@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/types/span.h"
+#include "common/vendor_refusal.h"
 #include "friendgate/v1/event.pb.h"
 
 namespace friendgate::gateway {
@@ -16,10 +17,11 @@ struct VendorCommand {
   v1::Phase phase;
 };
 
-// What friendgate knows about one IM vendor's callback protocol, in one place
+// What the gateway knows about one IM vendor's callback protocol, in one place
 // (docs/vendor-protocols: the refusal codes each vendor accepts, the commands
 // it sends). Settings validation, the codecs, the fuzz targets and main read
-// it; nothing else repeats these numbers or names.
+// it; nothing else repeats these numbers or names. The refusal codes come from
+// common/vendor_refusal.h, which the policy service's rule checks read too.
 struct VendorSpec {
   std::string_view vendor;  // "tencent", "openim": as in config keys and metrics
   // A before-callback is refused with a code in [refusal_min, refusal_max].
@@ -47,7 +49,9 @@ inline constexpr VendorCommand kTencentCommands[] = {
 };
 
 // Tencent Cloud IM: ResultCode of a refused item in [38000, 39000].
-inline constexpr VendorSpec kTencentSpec{"tencent", 38000, 39000, 38001, kTencentCommands};
+inline constexpr VendorSpec kTencentSpec{kTencentRefusal.vendor, kTencentRefusal.min_code,
+                                         kTencentRefusal.max_code, kTencentRefusal.default_code,
+                                         kTencentCommands};
 
 inline constexpr VendorCommand kOpenImCommands[] = {
     {"callbackBeforeAddFriendCommand", v1::PHASE_BEFORE},
@@ -64,7 +68,9 @@ inline constexpr VendorCommand kOpenImCommands[] = {
 };
 
 // OpenIM: errCode of a refusal in its custom range [20001, 29999].
-inline constexpr VendorSpec kOpenImSpec{"openim", 20001, 29999, 20001, kOpenImCommands};
+inline constexpr VendorSpec kOpenImSpec{kOpenImRefusal.vendor, kOpenImRefusal.min_code,
+                                        kOpenImRefusal.max_code, kOpenImRefusal.default_code,
+                                        kOpenImCommands};
 
 }  // namespace friendgate::gateway
 

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "common/strings.h"
+#include "services/policy/explain.h"
 
 namespace friendgate::policy {
 namespace {
@@ -42,7 +43,7 @@ grpc::ServerUnaryReactor* PolicyAdminImpl::GetRules(grpc::CallbackServerContext*
   for (const RuleEngine::RuleInfo& info : rules_->engine()->Describe()) {
     v1::RuleSummary* rule = response->add_rules();
     rule->set_id(info.id);
-    rule->set_kind(std::string(RuleEngine::KindName(info.kind)));
+    rule->set_kind(std::string(info.kind));
     rule->set_dry_run(info.dry_run);
     rule->set_static_users(info.static_users);
   }
@@ -144,16 +145,37 @@ grpc::ServerUnaryReactor* PolicyAdminImpl::GetCounter(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* PolicyAdminImpl::ListRecentDecisions(
     grpc::CallbackServerContext* context, const v1::ListRecentDecisionsRequest* request,
     v1::ListRecentDecisionsResponse* response) {
-  for (const auto& item :
-       recent_->Newest(static_cast<size_t>(PageSize(request->limit())), request->tenant())) {
-    *response->add_decisions() = *item;
-  }
+  absl::StatusOr<std::vector<LoggedEventPtr>> newest =
+      events_->ReadNewest(static_cast<size_t>(PageSize(request->limit())), request->tenant());
+  if (!newest.ok()) return Done(context, ToGrpc(newest.status()));
+  for (const LoggedEventPtr& item : *newest) *response->add_decisions() = item->decided();
   return Done(context, grpc::Status::OK);
 }
 
-grpc::ServerWriteReactor<v1::WatchEventsResponse>* PolicyAdminImpl::WatchEvents(
-    grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* PolicyAdminImpl::WatchEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   return hub_->Watch(context, *request);
+}
+
+// Explain changes nothing: rate limits peek (DecideContext::read_only), and
+// the event reaches neither the decision log nor the watchers.
+grpc::ServerUnaryReactor* PolicyAdminImpl::Explain(grpc::CallbackServerContext* context,
+                                                   const v1::ExplainRequest* request,
+                                                   v1::ExplainResponse* response) {
+  constexpr int kMaxExplainRelations = 10000;
+  const v1::FriendshipEvent& event = request->event();
+  if (event.type() == v1::EVENT_TYPE_UNSPECIFIED || event.phase() == v1::PHASE_UNSPECIFIED ||
+      event.relations_size() > kMaxExplainRelations) {
+    return Done(context,
+                grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                             StrCat("event.type and event.phase are required, and at most ",
+                                    kMaxExplainRelations, " relations")));
+  }
+  std::shared_ptr<const RuleEngine> engine = rules_->engine();
+  DecideContext decide{store_, clock_->Now()};
+  decide.read_only = true;
+  *response = ExplainEvent(*engine, event, decide);
+  return Done(context, grpc::Status::OK);
 }
 
 }  // namespace friendgate::policy

@@ -11,9 +11,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
+#include "services/policy/memory_store.h"
 
 namespace friendgate::policy {
 
@@ -30,6 +32,11 @@ class PolicyMetrics {
   void SetRulesActive(size_t rules);
   void SetWatchers(size_t watchers);
   void CountWatchDropped(uint64_t n);
+  void CountWatchRefused();
+  // The in-memory store's table sizes and what its bounds did (totals).
+  void ObserveMemoryStore(const PolicyStore::Stats& stats, const MemoryStore::Bounds& bounds);
+  // A failed store call, by operation (a fixed set named by the store).
+  void CountStoreError(std::string_view op);
 
   // The Prometheus text exposition format.
   std::string Render() const;
@@ -49,7 +56,14 @@ class PolicyMetrics {
   prometheus::Gauge& rules_active_;
   prometheus::Gauge& watchers_;
   prometheus::Counter& watch_dropped_;
-  prometheus::Counter& store_errors_;
+  prometheus::Counter& watch_refused_;
+  prometheus::Gauge& counter_keys_;
+  prometheus::Gauge& list_entries_;
+  prometheus::Counter& counters_evicted_;
+  prometheus::Counter& list_adds_refused_;
+  absl::Mutex bounds_mu_;
+  MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
+  prometheus::Family<prometheus::Counter>& store_errors_;
   // Cached series: Family::Add takes a lock and hashes labels.
   std::array<prometheus::Counter*, kTypes * kPhases * kVerdicts> by_outcome_{};
 };

@@ -11,28 +11,49 @@
 #include "absl/time/time.h"
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
+#include "services/policy/kinds/import_filter.h"
+#include "services/policy/rule_kind.h"
 #include "services/policy/rules.pb.h"
 #include "services/policy/store.h"
-#include "services/policy/word_matcher.h"
+#include "services/policy/vendors.h"
 
 namespace friendgate::policy {
 
-// What one Decide call needs besides the event: the state and the time.
-struct DecideContext {
-  PolicyStore* store = nullptr;
-  absl::Time now;
-  // Out: store calls that failed (the rule involved was skipped: fail-open).
-  int store_errors = 0;
+// How one rule fared on one relation (RuleEngine::Explain).
+struct RuleTrace {
+  enum class Outcome {
+    // Out of the rule's scope (tenant, event, phase, response), or a rate
+    // limit on a relation already refused.
+    kSkipped,
+    // In scope, but an exemption bypasses it for this relation.
+    kExempted,
+    kNotMatched,
+    kMatched,
+  };
+  std::string rule_id;
+  std::string kind;
+  Outcome outcome = Outcome::kSkipped;
+  bool dry_run = false;
+  // This rule's refusal is the relation's reason.
+  bool refused = false;
+  std::string why;
+};
+
+// Every rule of the rule set, in evaluation order, for each relation.
+struct Explanation {
+  v1::Decision decision;
+  std::vector<std::vector<RuleTrace>> relations;
 };
 
 // An immutable, compiled rule set. Decide is thread-safe; all mutable state
 // lives in the PolicyStore. A new rule set is built from a new file and
 // swapped in whole.
 //
-// Per relation: exempt rules first (an enforced exemption skips the rules it
-// bypasses), then blocklist and content rules in file order, then rate
-// limits in file order, only for relations not already refused, so that a
-// refused request is not counted.
+// Each rule is compiled by its kind (rule_kind.h, kinds/). Per relation the
+// rules run stage by stage (exempt, match, count), in file order within a
+// stage; an enforced exemption skips the rules it bypasses; count-stage
+// rules (rate limits) run only for relations not already refused, so that a
+// refused request is not counted. Then the decision-stage import filter.
 class RuleEngine {
  public:
   // Validates `rules` and compiles it. `users_files[i]`, when present, holds
@@ -47,10 +68,14 @@ class RuleEngine {
   // filtering, see ImportMode). Leaves decision_id to the caller.
   v1::Decision Decide(const v1::FriendshipEvent& event, DecideContext& context) const;
 
-  enum class Kind { kBlocklist, kExempt, kRateLimit, kContent };
+  // What Decide would answer, with every rule considered per relation and
+  // why. Changes no state (rate limits read their counters without
+  // counting), whatever `context.read_only` says.
+  Explanation Explain(const v1::FriendshipEvent& event, DecideContext& context) const;
+
   struct RuleInfo {
     std::string id;
-    Kind kind;
+    std::string_view kind;
     bool dry_run;
     size_t static_users;
   };
@@ -64,43 +89,34 @@ class RuleEngine {
   // SHA-256 (hex) of the rules file and the users files it names.
   const std::string& version() const { return version_; }
 
-  static std::string_view KindName(Kind kind);
-
  private:
   struct CompiledRule {
     std::string id;
-    Kind kind = Kind::kBlocklist;
+    const RuleKind* kind = nullptr;
     bool dry_run = false;
     absl::flat_hash_set<std::string> tenants;  // empty: all
     uint32_t event_mask = 0;                   // bit per EventType; 0: all
     uint32_t phase_mask = 0;                   // bit per Phase; 0: all
-    int32_t tencent_code = 0;
-    int32_t openim_code = 0;
+    uint32_t response_mask = 0;                // bit per ResponseAction; 0: all
+    VendorCodes codes;
     std::string reason;
     std::string message;
     std::string detail;
-    Side side = SIDE_EITHER;
-    // Blocklist, exempt
-    absl::flat_hash_set<std::string> users;
-    std::vector<size_t> bypass;  // exempt: indices of bypassed rules; empty: all
-    // Rate limit
-    uint32_t limit = 0;
-    absl::Duration window;
-    // Content
-    WordMatcher words;
-    bool read_wording = true;
-    bool read_remark = true;
-    bool mask = false;
+    std::unique_ptr<RuleEvaluator> evaluator;
   };
+  class Run;
 
   RuleEngine() = default;
-  bool Applies(const CompiledRule& rule, const v1::FriendshipEvent& event) const;
-  bool ListMatches(const CompiledRule& rule, const v1::Relation& relation,
-                   DecideContext& context) const;
-  static void FillReason(const CompiledRule& rule, v1::Vendor vendor, v1::Reason* reason);
+  static absl::Status Compile(int index, const Rule& rule, UserSet users_file,
+                              CompiledRule* compiled);
+  const CompiledRule* Find(std::string_view id) const;
+  v1::Decision Evaluate(const v1::FriendshipEvent& event, DecideContext& context,
+                        Explanation* explanation) const;
 
   std::vector<CompiledRule> rules_;
-  ImportMode imports_ = IMPORT_MODE_FILTER;
+  // Indices into rules_, by stage, then file order.
+  std::vector<size_t> order_;
+  ImportFilter imports_;
   std::string version_;
 };
 

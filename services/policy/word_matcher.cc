@@ -64,6 +64,18 @@ bool WordMatcher::Contains(std::string_view text) const {
   return false;
 }
 
+std::string_view WordMatcher::Find(std::string_view text) const {
+  if (empty()) return {};
+  int32_t state = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    state = nodes_[state].next[Fold(static_cast<uint8_t>(text[i]))];
+    if (const uint32_t len = nodes_[state].match_len; len != 0) {
+      return text.substr(i + 1 - len, len);
+    }
+  }
+  return {};
+}
+
 bool WordMatcher::Mask(std::string_view text, std::string* out) const {
   if (empty()) return false;
   std::vector<bool> masked;

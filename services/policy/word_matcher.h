@@ -21,6 +21,9 @@ class WordMatcher {
   bool empty() const { return nodes_.size() <= 1; }
   // Whether `text` contains one of the words.
   bool Contains(std::string_view text) const;
+  // The first match in `text` (the part of `text` that matched, ending
+  // earliest); empty when nothing matches.
+  std::string_view Find(std::string_view text) const;
   // `text` with every byte of every match replaced: each UTF-8 character of
   // a matched word becomes one '*'. Returns false (and leaves `out` alone)
   // when nothing matches.

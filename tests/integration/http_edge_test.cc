@@ -192,7 +192,7 @@ TEST_F(HttpEdgeTest, PipelinedRequestsAreAnsweredInOrder) {
   std::optional<RawResponse> second = c->Read();
   std::optional<RawResponse> third = c->Read();
   ASSERT_TRUE(first && second && third);
-  EXPECT_THAT(first->body, HasSubstr(R"("To_Account":"blocked_user","ResultCode":38100)"));
+  EXPECT_THAT(first->body, HasSubstr(R"("To_Account":"blocked_user","ResultCode":0)"));
   EXPECT_EQ(second->body, kOpenImOk);
   EXPECT_EQ(third->body, R"({"status":"alive"})");
 }

@@ -383,6 +383,142 @@ rules:
   EXPECT_THAT(d.matched_rule_ids(), ElementsAre("dry", "first", "second"));
 }
 
+TEST_F(RuleEngineTest, VendorCodesAreKeyedByVendorName) {
+  auto engine = Engine(R"(
+rules:
+  - id: bl
+    blocklist: {users: [bad]}
+    refusal: {vendor_codes: {tencent: 38150, openim: 20150}}
+  - id: old-spelling
+    blocklist: {users: [worse]}
+    refusal: {tencent_code: 38160, vendor_codes: {openim: 20160}}
+)");
+  auto event = Event(v1::EVENT_TYPE_FRIEND_REQUEST, v1::PHASE_BEFORE, {{"a", "bad"}});
+  EXPECT_EQ(Decide(*engine, event).reason().vendor_code(), 38150);
+  event.set_vendor(v1::VENDOR_OPENIM);
+  EXPECT_EQ(Decide(*engine, event).reason().vendor_code(), 20150);
+  event.mutable_relations(0)->set_to_user("worse");
+  EXPECT_EQ(Decide(*engine, event).reason().vendor_code(), 20160);
+  event.set_vendor(v1::VENDOR_TENCENT);
+  EXPECT_EQ(Decide(*engine, event).reason().vendor_code(), 38160);
+  // A vendor with no code: 0, the gateway's default.
+  event.set_vendor(v1::VENDOR_UNSPECIFIED);
+  EXPECT_EQ(Decide(*engine, event).reason().vendor_code(), 0);
+}
+
+TEST(RuleEngineValidationTest, RejectsBadVendorCodes) {
+  EXPECT_THAT(CreateError("rules: [{id: a, blocklist: {}, refusal: {vendor_codes: {wechat: 1}}}]")
+                  .message(),
+              HasSubstr("unknown vendor 'wechat' (expected: tencent, openim)"));
+  EXPECT_THAT(
+      CreateError("rules: [{id: a, blocklist: {}, refusal: {vendor_codes: {openim: 38100}}}]")
+          .message(),
+      HasSubstr("refusal.vendor_codes.openim must be in [20001, 29999]"));
+  EXPECT_THAT(CreateError("rules: [{id: a, blocklist: {}, refusal: {tencent_code: 38100, "
+                          "vendor_codes: {tencent: 38101}}}]")
+                  .message(),
+              HasSubstr("disagrees with refusal.tencent_code"));
+  EXPECT_TRUE(CreateError("rules: [{id: a, blocklist: {}, refusal: {tencent_code: 38100, "
+                          "vendor_codes: {tencent: 38100}}}]")
+                  .ok());
+}
+
+// The example rules' case: a blocked user may decline a request, nothing else.
+constexpr char kResponses[] = R"(
+rules:
+  - id: bl
+    events: [friend_request, friend_response]
+    responses: [agree, agree_and_add, unknown]
+    blocklist: {users: [blocked]}
+)";
+
+TEST_F(RuleEngineTest, ResponsesScopeFriendResponses) {
+  auto engine = Engine(kResponses);
+  auto answer = [&](int action) {
+    auto event = Event(v1::EVENT_TYPE_FRIEND_RESPONSE, v1::PHASE_BEFORE, {{"blocked", "asker"}},
+                       v1::VENDOR_OPENIM);
+    event.mutable_relations(0)->set_response_action(static_cast<v1::ResponseAction>(action));
+    return Decide(*engine, event).verdict();
+  };
+  EXPECT_EQ(answer(v1::RESPONSE_ACTION_REJECT), v1::VERDICT_ALLOW);
+  EXPECT_EQ(answer(v1::RESPONSE_ACTION_AGREE), v1::VERDICT_REFUSE);
+  EXPECT_EQ(answer(v1::RESPONSE_ACTION_AGREE_AND_ADD), v1::VERDICT_REFUSE);
+  EXPECT_EQ(answer(v1::RESPONSE_ACTION_UNSPECIFIED), v1::VERDICT_REFUSE);
+  EXPECT_EQ(answer(42), v1::VERDICT_REFUSE);  // unknown: like unspecified
+  // Per relation: one Tencent answer declines, the other accepts.
+  auto event =
+      Event(v1::EVENT_TYPE_FRIEND_RESPONSE, v1::PHASE_BEFORE, {{"blocked", "a"}, {"blocked", "b"}});
+  event.mutable_relations(0)->set_response_action(v1::RESPONSE_ACTION_REJECT);
+  event.mutable_relations(1)->set_response_action(v1::RESPONSE_ACTION_AGREE);
+  const v1::Decision d = Decide(*engine, event);
+  EXPECT_EQ(d.targets(0).verdict(), v1::VERDICT_ALLOW);
+  EXPECT_EQ(d.targets(1).verdict(), v1::VERDICT_REFUSE);
+  // Other event types are not filtered by `responses`.
+  EXPECT_EQ(
+      Decide(*engine, Event(v1::EVENT_TYPE_FRIEND_REQUEST, v1::PHASE_BEFORE, {{"blocked", "x"}}))
+          .verdict(),
+      v1::VERDICT_REFUSE);
+}
+
+TEST_F(RuleEngineTest, ExplainListsEveryRuleWithoutCounting) {
+  auto engine = Engine(R"(
+rules:
+  - id: bots
+    exempt: {users: [bot], bypass: [bl]}
+  - id: other-tenant
+    tenants: ["t9"]
+    blocklist: {users: [bad]}
+  - id: bl
+    blocklist: {users: [bad]}
+  - id: words
+    mode: dry_run
+    content: {words: [spam]}
+  - id: requests
+    events: [friend_request]
+    rate_limit: {limit: 1, window_seconds: 60}
+)");
+  auto event = Event(v1::EVENT_TYPE_FRIEND_REQUEST, v1::PHASE_BEFORE,
+                     {{"alice", "bad"}, {"bot", "bad"}, {"alice", "carol"}});
+  event.mutable_relations(2)->set_wording("SPAM!");
+  DecideContext context{store_.get(), clock_.Now()};
+  const Explanation e = engine->Explain(event, context);
+  EXPECT_FALSE(context.read_only);
+  ASSERT_EQ(e.relations.size(), 3u);
+  using O = RuleTrace::Outcome;
+  auto outcomes = [](const std::vector<RuleTrace>& traces) {
+    std::vector<std::pair<std::string, O>> out;
+    for (const RuleTrace& t : traces) out.emplace_back(t.rule_id, t.outcome);
+    return out;
+  };
+  // Order: exempt stage, match stage (file order), count stage.
+  EXPECT_THAT(outcomes(e.relations[0]),
+              ElementsAre(std::pair{"bots", O::kNotMatched}, std::pair{"other-tenant", O::kSkipped},
+                          std::pair{"bl", O::kMatched}, std::pair{"words", O::kNotMatched},
+                          std::pair{"requests", O::kSkipped}));
+  EXPECT_EQ(e.relations[0][1].why, "tenant '1400000000' is not listed");
+  EXPECT_EQ(e.relations[0][2].why, "to user 'bad' is on the list");
+  EXPECT_TRUE(e.relations[0][2].refused);
+  EXPECT_EQ(e.relations[0][4].why, "relation already refused: not counted");
+  EXPECT_THAT(outcomes(e.relations[1]),
+              ElementsAre(std::pair{"bots", O::kMatched}, std::pair{"other-tenant", O::kSkipped},
+                          std::pair{"bl", O::kExempted}, std::pair{"words", O::kNotMatched},
+                          std::pair{"requests", O::kNotMatched}));
+  EXPECT_EQ(e.relations[1][2].why, "bypassed by exemption 'bots'");
+  EXPECT_EQ(e.relations[2][3].outcome, O::kMatched);
+  EXPECT_EQ(e.relations[2][3].why, "wording contains 'SPAM'");
+  EXPECT_TRUE(e.relations[2][3].dry_run);
+  EXPECT_EQ(e.relations[2][4].why, "user 'alice' has 0 of 1 in the last 1m");
+  // The same decision as Decide, which then counts.
+  EXPECT_EQ(e.decision.SerializeAsString(), Decide(*engine, event).SerializeAsString());
+  const CounterKey key{"requests", "1400000000", v1::EVENT_TYPE_FRIEND_REQUEST, "alice"};
+  EXPECT_EQ(store_->Count(key, absl::Seconds(60), clock_.Now()).value(), 1u);
+  // Now alice's limit is reached: Explain says so, and still counts nothing.
+  const Explanation again = engine->Explain(event, context);
+  EXPECT_EQ(again.relations[2][4].outcome, O::kMatched);
+  EXPECT_EQ(again.decision.targets(2).verdict(), v1::VERDICT_REFUSE);
+  EXPECT_EQ(store_->Count(key, absl::Seconds(60), clock_.Now()).value(), 1u);
+}
+
 TEST(RuleEngineValidationTest, RejectsBadRules) {
   EXPECT_THAT(
       CreateError("rules: [{id: a, blocklist: {users: [x]}}, {id: a, exempt: {}}]").message(),
