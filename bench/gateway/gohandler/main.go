@@ -115,6 +115,11 @@ func tencent(w http.ResponseWriter, r *http.Request) {
 		}
 	case "Sns.CallbackPrevFriendResponse":
 		for _, it := range cb.ResponseFriendItem {
+			// A decline always passes: a blocked user must be able to get rid of a request.
+			if it.ResponseAction == "Response_Action_Reject" {
+				answer.ResultItem = append(answer.ResultItem, resultItem{ToAccount: it.ToAccount})
+				continue
+			}
 			answer.ResultItem = append(answer.ResultItem, decide(cb.FromAccount, it.ToAccount))
 		}
 	}
