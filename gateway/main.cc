@@ -82,12 +82,21 @@ int Run(const Flags& flags) {
   }
   RaiseOpenFileLimit(settings.max_connections);
 
-  auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing);
+  auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing,
+                                   settings.policy_batching.max_message_bytes);
   HealthWatcher health(grpc::health::v1::Health::NewStub(channel), settings.health_check_interval,
                        settings.health_check_timeout);
   GrpcPolicyClient policy(v1::PolicyService::NewStub(channel), settings.policy_batching);
   GatewayMetrics metrics;
-  Decider decider(&policy, &metrics);
+  // Room for the DecideBatchRequest around one event.
+  Decider decider(&policy, &metrics, settings.policy_batching.max_message_bytes - 1024);
+  absl::StatusOr<std::unique_ptr<EventSpool>> spool =
+      EventSpool::Open(settings.spool, &policy, &metrics);
+  if (!spool.ok()) {
+    std::cerr << "friendgate-gateway: " << spool.status().message() << "\n";
+    return 1;
+  }
+  decider.SetSpool(spool->get());
   HttpServer server(settings, &health, &metrics);
 
   std::vector<std::unique_ptr<CallbackAdapter>> adapters;
@@ -133,12 +142,19 @@ int Run(const Flags& flags) {
         {{"signal", sig}, {"drain_timeout_ms", absl::ToInt64Milliseconds(settings.drain_timeout)}});
     break;
   }
+  const absl::Time drain_deadline = absl::Now() + settings.drain_timeout;
   server.Stop();
   if (!stopped.WaitForNotificationWithTimeout(settings.drain_timeout)) {
     log::Warn("drain timeout passed with requests in flight; exiting");
     std::_Exit(0);
   }
   serving.join();
+  // What the policy service has not taken yet gets the rest of the drain time.
+  if (const size_t left = (*spool)->Flush(drain_deadline); left > 0) {
+    log::Warn(settings.spool.dir.empty() ? "spooled after-events lost at exit"
+                                         : "spooled after-events left in the spool directory",
+              {{"events", static_cast<int64_t>(left)}});
+  }
   log::Info("stopped");
   return 0;
 }

@@ -56,6 +56,24 @@ GatewayMetrics::GatewayMetrics()
                       .Help("Callbacks that could not be read, by the action taken "
                             "(failure_mode.unreadable).")
                       .Register(*registry_)),
+      spool_events_(prometheus::BuildCounter()
+                        .Name("friendgate_gateway_spool_events_total")
+                        .Help("After-events the policy service did not take at once: spooled, "
+                              "delivered_late (taken on a retry), dropped (the spool was full).")
+                        .Register(*registry_)),
+      spooled_(spool_events_.Add({{"outcome", "spooled"}})),
+      delivered_late_(spool_events_.Add({{"outcome", "delivered_late"}})),
+      spool_dropped_(spool_events_.Add({{"outcome", "dropped"}})),
+      spool_size_events_(prometheus::BuildGauge()
+                             .Name("friendgate_gateway_spool_events")
+                             .Help("After-events waiting in the spool.")
+                             .Register(*registry_)
+                             .Add({})),
+      spool_size_bytes_(prometheus::BuildGauge()
+                            .Name("friendgate_gateway_spool_bytes")
+                            .Help("Bytes of the after-events waiting in the spool.")
+                            .Register(*registry_)
+                            .Add({})),
       request_seconds_(prometheus::BuildHistogram()
                            .Name("friendgate_gateway_request_duration_seconds")
                            .Help("Time from reading a callback to writing its answer.")
@@ -106,6 +124,21 @@ void GatewayMetrics::CountUnreadable(std::string_view vendor, std::string_view c
                                      {"action", std::string(action)}});
            })
       .Increment();
+}
+
+void GatewayMetrics::CountSpool(std::string_view outcome) {
+  if (outcome == "spooled") {
+    spooled_.Increment();
+  } else if (outcome == "delivered_late") {
+    delivered_late_.Increment();
+  } else {
+    spool_dropped_.Increment();
+  }
+}
+
+void GatewayMetrics::SetSpoolSize(size_t events, size_t bytes) {
+  spool_size_events_.Set(static_cast<double>(events));
+  spool_size_bytes_.Set(static_cast<double>(bytes));
 }
 
 void GatewayMetrics::ObserveRequestSeconds(std::string_view vendor, double seconds) {

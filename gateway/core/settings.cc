@@ -210,6 +210,12 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
     return Error("policy.max_in_flight_batches", "must be at most 1024");
   }
   if (policy.max_queued_events() != 0) batching.max_queued_events = policy.max_queued_events();
+  if (policy.max_message_bytes() != 0) batching.max_message_bytes = policy.max_message_bytes();
+  if (batching.max_message_bytes < (64 << 10)) {
+    return Error("policy.max_message_bytes", "must be at least 65536");
+  }
+  s.spool.dir = policy.spool().dir();
+  if (policy.spool().max_bytes() != 0) s.spool.max_bytes = policy.spool().max_bytes();
   if (s.load_balancing != "pick_first" && s.load_balancing != "round_robin") {
     return Error("policy.load_balancing", "must be pick_first or round_robin");
   }

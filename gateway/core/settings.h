@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/core/event_spool.h"
 #include "gateway/core/network.h"
 #include "gateway/core/policy_batch_options.h"
 
@@ -79,6 +80,7 @@ struct GatewaySettings {
   absl::Duration health_check_timeout = absl::Milliseconds(500);
   std::string load_balancing = "pick_first";
   PolicyBatchOptions policy_batching;
+  SpoolSettings spool;
 
   InputLimitSettings limits;
   TencentSettings tencent;

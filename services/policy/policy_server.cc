@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   s->hub_->on_dropped = [metrics](uint64_t n) { metrics->CountWatchDropped(n); };
   s->decider_ = std::make_unique<PolicyDecider>(s->rules_.get(), s->store_.get(), s->clock_,
                                                 s->log_.get(), s->metrics_.get());
+  s->decider_->SetDedupe(&s->dedupe_);
   s->decider_->AddObserver(s->recent_.get());
   s->decider_->AddObserver(s->hub_.get());
   for (DecisionObserver* observer : s->options_.observers) s->decider_->AddObserver(observer);

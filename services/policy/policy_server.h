@@ -82,6 +82,8 @@ class PolicyServer {
   std::unique_ptr<PolicyMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<RecentDecisions> recent_;
+  // Gateways' retried after-events (same event_id) within an hour count once.
+  EventDedupe dedupe_{absl::Hours(1), 500000};
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<PolicyDecider> decider_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;
