@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -116,16 +117,43 @@ int Run(const Flags& flags) {
     std::cerr << "friendgate-gateway: " << bound.status().message() << "\n";
     return 1;
   }
+  // http.metrics_listen: /metrics on its own server (one thread), not on the callback port.
+  GatewaySettings metrics_settings = settings;
+  metrics_settings.io_threads = 1;
+  std::optional<HttpServer> metrics_server;
+  std::string metrics_address;
+  if (!settings.metrics_listen.empty()) {
+    std::string mhost;
+    int mport = 0;
+    if (!SplitHostPort(settings.metrics_listen, &mhost, &mport)) {
+      std::cerr << "friendgate-gateway: " << flags.config
+                << ": http.metrics_listen: must be host:port\n";
+      return 1;
+    }
+    metrics_server.emplace(metrics_settings, &health, &metrics);
+    absl::StatusOr<int> mbound = metrics_server->Bind(mhost, mport);
+    if (!mbound.ok()) {
+      std::cerr << "friendgate-gateway: http.metrics_listen: " << mbound.status().message() << "\n";
+      return 1;
+    }
+    server.DisableMetrics();
+    metrics_address = StrCat(mhost, ":", *mbound);
+  }
+  std::thread metrics_serving([&] {
+    if (metrics_server) metrics_server->Serve();
+  });
   absl::Notification stopped;
   std::thread serving([&] {
     server.Serve();
     stopped.Notify();
   });
-  if (!server.WaitUntilServing(absl::Seconds(5))) {
+  if (!server.WaitUntilServing(absl::Seconds(5)) ||
+      (metrics_server && !metrics_server->WaitUntilServing(absl::Seconds(5)))) {
     std::cerr << "friendgate-gateway: the HTTP server did not start\n";
     std::_Exit(1);
   }
   log::Info("listening", {{"http", StrCat(host, ":", *bound)},
+                          {"metrics", metrics_address},
                           {"policy_target", flags.policy_target},
                           {"tencent_path", settings.tencent.enabled ? settings.tencent.path : ""},
                           {"openim_instances", static_cast<int64_t>(settings.openim.size())},
@@ -137,11 +165,16 @@ int Run(const Flags& flags) {
       log::Info("SIGHUP ignored: the gateway config is read at start; roll the pods to change it");
       continue;
     }
-    log::Info(
-        "draining",
-        {{"signal", sig}, {"drain_timeout_ms", absl::ToInt64Milliseconds(settings.drain_timeout)}});
+    log::Info("draining",
+              {{"signal", sig},
+               {"drain_accept_s", absl::ToInt64Seconds(settings.drain_accept)},
+               {"drain_timeout_ms", absl::ToInt64Milliseconds(settings.drain_timeout)}});
     break;
   }
+  // /readyz 503 while still accepting: load balancers and Services stop sending first.
+  server.BeginDrain();
+  absl::SleepFor(settings.drain_accept);
+  // The spool's flush gets what is left of the drain time after the requests.
   const absl::Time drain_deadline = absl::Now() + settings.drain_timeout;
   server.Stop();
   if (!stopped.WaitForNotificationWithTimeout(settings.drain_timeout)) {
@@ -155,6 +188,8 @@ int Run(const Flags& flags) {
                                          : "spooled after-events left in the spool directory",
               {{"events", static_cast<int64_t>(left)}});
   }
+  if (metrics_server) metrics_server->Stop();
+  metrics_serving.join();
   log::Info("stopped");
   return 0;
 }

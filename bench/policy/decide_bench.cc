@@ -4,11 +4,17 @@
 // p99 of single Decide calls (timed one by one) and the process's RSS.
 //
 //   build/<dir>/bench/policy/policy_decide_bench --benchmark_min_time=2
+//
+// With FRIENDGATE_BENCH_REDIS=redis://HOST:PORT the store is a RedisStore
+// there instead (prefix "bench:", flushed first), holding 1,000,000 run-time
+// entries of blocklist-1 (so the replica's local copy of a big list counts in
+// the RSS); rate limits then cost one Redis round trip each.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
@@ -16,12 +22,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
+#include "common/redis/redis_client.h"
 #include "services/policy/clock.h"
 #include "services/policy/decision_log.h"
+#include "services/policy/memory_event_log.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/metrics.h"
 #include "services/policy/policy_decider.h"
-#include "services/policy/recent_decisions.h"
+#include "services/policy/redis_store.h"
 #include "services/policy/rule_engine.h"
 
 namespace friendgate::policy {
@@ -41,9 +49,11 @@ double RssMb() {
   return 0;
 }
 
+std::unique_ptr<PolicyStore> OpenRedis(const std::string& url);
+
 struct Fixture {
   std::shared_ptr<const RuleEngine> engine;
-  std::unique_ptr<MemoryStore> store;
+  std::unique_ptr<PolicyStore> store;
   std::vector<v1::FriendshipEvent> events;
   double rss_before_mb = 0;
   double rss_after_load_mb = 0;
@@ -85,10 +95,14 @@ struct Fixture {
       rule->mutable_exempt()->add_users("admin_" + std::to_string(r));
     }
     engine = std::shared_ptr<const RuleEngine>(RuleEngine::Create(file, std::move(users)).value());
-    store = std::move(MemoryStore::Open("").value());
-    // Run-time entries exist, so list lookups take the store's lock path.
-    for (int u = 0; u < 1000; ++u)
-      (void)store->AddToList("blocklist-1", "runtime_" + std::to_string(u));
+    if (const char* url = std::getenv("FRIENDGATE_BENCH_REDIS"); url != nullptr && *url != '\0') {
+      store = OpenRedis(url);
+    } else {
+      store = std::move(MemoryStore::Open("").value());
+      // Run-time entries exist, so list lookups take the store's lock path.
+      for (int u = 0; u < 1000; ++u)
+        (void)store->AddToList("blocklist-1", "runtime_" + std::to_string(u));
+    }
     rss_after_load_mb = RssMb();
 
     std::mt19937 rng(42);
@@ -116,6 +130,39 @@ struct Fixture {
     }
   }
 };
+
+// A RedisStore on `url` with 1,000,000 entries in blocklist-1, loaded into
+// its local copy before the clock starts.
+std::unique_ptr<PolicyStore> OpenRedis(const std::string& url) {
+  redis::Options options = redis::ParseUrl(url).value();
+  options.call_timeout = absl::Seconds(5);
+  redis::Client loader(options);
+  auto stale = loader.Call({"KEYS", "bench:*"}).value();
+  for (const redis::Reply& key : stale.elements) (void)loader.Call({"DEL", key.str});
+  constexpr int kRuntimeEntries = 1'000'000;
+  constexpr int kBatch = 10'000;
+  std::vector<std::string> users;
+  for (int u = 0; u < kRuntimeEntries; u += kBatch) {
+    users.clear();
+    for (int i = u; i < u + kBatch; ++i) users.push_back("runtime_" + std::to_string(i));
+    std::vector<std::string_view> zadd = {"ZADD", "bench:list:{blocklist-1}"};
+    for (const std::string& user : users) {
+      zadd.push_back("0");
+      zadd.push_back(user);
+    }
+    (void)loader.Call(zadd, absl::Seconds(30)).value();
+  }
+  (void)loader.Call({"SET", "bench:listver:{blocklist-1}", "1"}).value();
+  // Generous: the first page of the big list is read on the decision path.
+  options.call_timeout = absl::Seconds(1);
+  RedisStore::Options store_options;
+  store_options.prefix = "bench:";
+  store_options.load_timeout = absl::Seconds(30);
+  std::unique_ptr<PolicyStore> store(
+      RedisStore::Open(std::make_unique<redis::Client>(options), store_options).value());
+  (void)store->InList("blocklist-1", "runtime_0").value();  // loads the 1,000,000
+  return store;
+}
 
 Fixture& GetFixture() {
   static Fixture* fixture = new Fixture();
@@ -151,14 +198,17 @@ void BM_EngineDecide(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineDecide)->Unit(benchmark::kMicrosecond);
 
-// What PolicyDecider runs per call: engine, decision id, metrics, the recent
-// decisions ring, and the decision log (hashed users) to /dev/null.
+// What PolicyDecider runs per call: engine, decision id, metrics, the event
+// log (the in-process ring), and the decision log (hashed users) to
+// /dev/null.
 void BM_DeciderDecide(benchmark::State& state) {
   Fixture& f = GetFixture();
   SystemClock clock;
   PolicyMetrics metrics;
-  RecentDecisions recent(256, &clock);
-  auto log = DecisionLog::Open("/dev/null", "salt").value();
+  MemoryEventLog events(10000);
+  EventLogRecorder recorder(&events, &clock);
+  auto log = DecisionLog::Open("/dev/null", UserIdFormatter(UserIdFormatter::Mode::kHashed, "salt"))
+                 .value();
   std::vector<double> ns;
   ns.reserve(1 << 20);
   size_t i = 0;
@@ -172,7 +222,7 @@ void BM_DeciderDecide(benchmark::State& state) {
     const absl::Duration latency = absl::FromChrono(decided - start);
     metrics.ObserveDecision(event, d, latency, context.store_errors);
     log->Write(event, d, latency);
-    recent.OnDecided(event, d);
+    recorder.OnDecided(event, d);
     benchmark::DoNotOptimize(d);
     ns.push_back(
         std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());

@@ -37,6 +37,8 @@ REFUSAL_CODE_OPENIM = {"anyOf": [{"const": 0}, {"minimum": 20001, "maximum": 299
 VALIDATION = {
     ("friendgate.gateway.HttpConfig", "io_threads"): {"maximum": 64},
     ("friendgate.gateway.HttpConfig", "max_connections"): {"maximum": 1000000},
+    ("friendgate.gateway.HttpConfig", "drain_accept_s"): {"maximum": 300},
+    ("friendgate.gateway.HttpConfig", "metrics_listen"): {"pattern": "^$|^.+:[0-9]{1,5}$"},
     ("friendgate.gateway.PolicyConfig", "max_batch_size"): {"maximum": 1000},
     ("friendgate.gateway.PolicyConfig", "max_in_flight_batches"): {"maximum": 1024},
     ("friendgate.gateway.PolicyConfig", "load_balancing"):

@@ -80,6 +80,7 @@ struct HttpServer::Impl {
   }
 
   void Accept();
+  void AcceptPending();
   void Register(Session* session);
   void Unregister(Session* session);
   // Lets Serve() return once draining and no connection is left.
@@ -90,6 +91,8 @@ struct HttpServer::Impl {
   GatewayMetrics* metrics;
   std::vector<Route> routes;
   std::atomic<bool> draining{false};
+  std::atomic<bool> not_ready{false};  // BeginDrain()
+  bool serve_metrics = true;
   std::atomic<bool> serving{false};
 
   absl::Mutex mu;
@@ -305,11 +308,13 @@ class Session : public std::enable_shared_from_this<Session> {
   Reply Get(const std::string& path) {
     if (path == "/healthz") return {200, R"({"status":"alive"})"};
     if (path == "/readyz") {
-      if (server_->draining.load()) return {503, R"({"status":"draining"})"};
+      if (server_->draining.load() || server_->not_ready.load()) {
+        return {503, R"({"status":"draining"})"};
+      }
       if (!server_->health->Healthy()) return {503, R"({"status":"policy service unavailable"})"};
       return {200, R"({"status":"ready"})"};
     }
-    if (path == "/metrics") {
+    if (path == "/metrics" && server_->serve_metrics) {
       server_->metrics->SetPolicyHealthy(server_->health->Healthy());
       return {200, server_->metrics->Render(), "text/plain; version=0.0.4"};
     }
@@ -321,6 +326,7 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = true;
     ++served_;
     const bool keep_alive = keep_alive_ && !server_->draining.load() &&
+                            !server_->not_ready.load() &&
                             served_ < server_->settings.keep_alive_max_requests;
     response_ = {};
     response_.version(version_);
@@ -384,7 +390,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(Strand(io.get_executor()), [this](beast::error_code ec, Socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec == net::error::operation_aborted) return;
     if (ec) {
       // EMFILE and friends: keep accepting; the next attempt may succeed.
       log::Warn("accept failed", {{"error", ec.message()}});
@@ -403,8 +409,22 @@ void HttpServer::Impl::Accept() {
         std::make_shared<Session>(std::move(socket), this)->Start();
       }
     }
+    // A connection accepted as Stop() closed the listener is still served.
+    if (!acceptor.is_open()) return;
     Accept();
   });
+}
+
+void HttpServer::Impl::AcceptPending() {
+  // Connections the kernel completed but nobody accepted yet would be reset by
+  // close(), after their clients may have written a request: serve them.
+  beast::error_code ec;
+  acceptor.non_blocking(true, ec);
+  while (!ec) {
+    Socket socket(Strand(io.get_executor()));
+    acceptor.accept(socket, ec);
+    if (!ec) std::make_shared<Session>(std::move(socket), this)->Start();
+  }
 }
 
 void HttpServer::Impl::Register(Session* session) {
@@ -488,9 +508,14 @@ bool HttpServer::WaitUntilServing(absl::Duration timeout) const {
   return true;
 }
 
+void HttpServer::BeginDrain() { impl_->not_ready.store(true); }
+
+void HttpServer::DisableMetrics() { impl_->serve_metrics = false; }
+
 void HttpServer::Stop() {
   if (impl_->draining.exchange(true)) return;
   net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+    impl->AcceptPending();
     beast::error_code ignored;
     impl->acceptor.close(ignored);
   });

@@ -41,9 +41,14 @@ class HttpServer {
   void Serve();
   // Waits until Serve() accepts connections; false after `timeout`.
   bool WaitUntilServing(absl::Duration timeout) const;
+  // First step of a drain: /readyz turns 503 and every answer carries
+  // Connection: close, while the server still accepts and answers.
+  void BeginDrain();
   // /readyz turns 503, the listener closes, idle keep-alive connections
   // close, busy ones close after their current answer. Serve() then returns.
   void Stop();
+  // GET /metrics answers 404 (it is served on its own port).
+  void DisableMetrics();
 
   struct Impl;
 

@@ -188,6 +188,9 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   if (http.keep_alive_timeout_s() != 0)
     s.keep_alive_timeout_s = static_cast<int>(http.keep_alive_timeout_s());
   if (http.drain_timeout_ms() != 0) s.drain_timeout = absl::Milliseconds(http.drain_timeout_ms());
+  if (http.drain_accept_s() > 300) return Error("http.drain_accept_s", "must be at most 300");
+  s.drain_accept = absl::Seconds(http.drain_accept_s());
+  s.metrics_listen = http.metrics_listen();
   if (http.keep_alive_max_requests() != 0) {
     s.keep_alive_max_requests = http.keep_alive_max_requests();
   }

@@ -75,6 +75,8 @@ struct GatewaySettings {
   int keep_alive_timeout_s = 5;
   size_t keep_alive_max_requests = 100;
   absl::Duration drain_timeout = absl::Seconds(10);
+  absl::Duration drain_accept = absl::ZeroDuration();  // http.drain_accept_s
+  std::string metrics_listen;                          // empty: on the callback port
 
   absl::Duration health_check_interval = absl::Seconds(1);
   absl::Duration health_check_timeout = absl::Milliseconds(500);

@@ -24,7 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!openim::ParseBody(*command, body, InputLimitSettings{}, &event).ok()) return 0;
   friendgate::v1::Decision decision;
   decision.set_verdict(friendgate::v1::VERDICT_REFUSE);
-  decision.mutable_mutation()->set_remark(event.relations(0).to_user());
+  // An empty list parses (nothing to decide), so there may be no relation.
+  if (event.relations_size() > 0) {
+    decision.mutable_mutation()->set_remark(event.relations(0).to_user());
+  }
   for (const auto& relation : event.relations()) {
     decision.mutable_mutation()->mutable_friend_user_ids()->add_user_ids(relation.to_user());
   }

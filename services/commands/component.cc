@@ -72,7 +72,8 @@ absl::StatusOr<std::string> ResolveSecret(const SecretRef& ref, const std::strin
 }
 
 absl::StatusOr<std::shared_ptr<const TenantRegistry>> BuildTenants(const CommandsConfig& config,
-                                                                   Clock* clock) {
+                                                                   Clock* clock,
+                                                                   SharedLimits* shared) {
   std::map<std::string, Tenant> tenants;
   for (int i = 0; i < config.tencent_size(); ++i) {
     const TencentApp& app = config.tencent(i);
@@ -109,6 +110,7 @@ absl::StatusOr<std::shared_ptr<const TenantRegistry>> BuildTenants(const Command
     settings.request_timeout =
         absl::Milliseconds(OrDefault<uint32_t>(app.request_timeout_ms(), 5000));
     settings.retry = ToRetry(app.retry());
+    settings.shared_limits = shared;
     FG_ASSIGN_OR_RETURN(std::unique_ptr<HttplibTransport> transport,
                         HttplibTransport::Create(base_url, app.ca_cert_file()));
     const std::string name = std::to_string(app.sdk_app_id());
@@ -143,6 +145,7 @@ absl::StatusOr<std::shared_ptr<const TenantRegistry>> BuildTenants(const Command
     settings.token_refresh_margin =
         absl::Seconds(OrDefault<uint32_t>(instance.token_refresh_margin_s(), 300));
     settings.retry = ToRetry(instance.retry());
+    settings.shared_limits = shared;
     FG_ASSIGN_OR_RETURN(std::unique_ptr<HttplibTransport> transport,
                         HttplibTransport::Create(instance.api_base_url(), instance.ca_cert_file()));
     Tenant tenant{std::make_shared<OpenImClient>(std::move(settings), std::move(transport), clock),
@@ -156,10 +159,11 @@ absl::StatusOr<std::shared_ptr<const TenantRegistry>> BuildTenants(const Command
 }
 
 absl::StatusOr<std::unique_ptr<CommandsComponent>> CommandsComponent::Create(
-    const std::string& config_path) {
+    const std::string& config_path, SharedLimits* shared) {
   CommandsConfig config;
   FG_RETURN_IF_ERROR(LoadYamlFileToProto(config_path, &config));
-  absl::StatusOr<std::unique_ptr<CommandsComponent>> component = FromConfig(config);
+  absl::StatusOr<std::unique_ptr<CommandsComponent>> component =
+      FromConfig(config, Clock::Real(), shared);
   if (!component.ok()) {
     return absl::Status(component.status().code(),
                         StrCat(config_path, ": ", component.status().message()));
@@ -168,9 +172,9 @@ absl::StatusOr<std::unique_ptr<CommandsComponent>> CommandsComponent::Create(
 }
 
 absl::StatusOr<std::unique_ptr<CommandsComponent>> CommandsComponent::FromConfig(
-    const CommandsConfig& config, Clock* clock) {
+    const CommandsConfig& config, Clock* clock, SharedLimits* shared) {
   std::unique_ptr<CommandsComponent> component(new CommandsComponent());
-  FG_ASSIGN_OR_RETURN(component->tenants_, BuildTenants(config, clock));
+  FG_ASSIGN_OR_RETURN(component->tenants_, BuildTenants(config, clock, shared));
 
   CommandsServiceOptions service_options;
   service_options.worker_threads =
@@ -187,6 +191,7 @@ absl::StatusOr<std::unique_ptr<CommandsComponent>> CommandsComponent::FromConfig
   mutual_options.workers = static_cast<int>(OrDefault<uint32_t>(mutual.workers(), 1));
   mutual_options.dedupe_window = absl::Seconds(OrDefault<uint32_t>(mutual.dedupe_window_s(), 600));
   mutual_options.deadline = absl::Milliseconds(OrDefault<uint32_t>(mutual.deadline_ms(), 10000));
+  mutual_options.shared = shared;
   component->enforcer_ =
       std::make_unique<MutualDeleteEnforcer>(component->tenants_, mutual_options, clock);
 

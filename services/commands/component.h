@@ -11,6 +11,7 @@
 #include "services/commands/commands_service.h"
 #include "services/commands/config.pb.h"
 #include "services/commands/mutual_delete.h"
+#include "services/commands/shared_limits.h"
 #include "services/commands/tenant_registry.h"
 
 namespace friendgate::commands {
@@ -20,18 +21,23 @@ namespace friendgate::commands {
 absl::StatusOr<std::string> ResolveSecret(const SecretRef& ref, const std::string& what);
 
 // Checks the config and builds every tenant's vendor client. Secrets are
-// resolved here, once.
+// resolved here, once. `shared` (may be null): rate limits counted across
+// replicas.
 absl::StatusOr<std::shared_ptr<const TenantRegistry>> BuildTenants(const CommandsConfig& config,
-                                                                   Clock* clock);
+                                                                   Clock* clock,
+                                                                   SharedLimits* shared = nullptr);
 
 // Everything the outbound-commands feature needs, built from one config file:
 // the FriendshipCommands gRPC service and the mutual-delete enforcer, sharing
 // one vendor client (and so one rate limit) per tenant.
 class CommandsComponent {
  public:
-  static absl::StatusOr<std::unique_ptr<CommandsComponent>> Create(const std::string& config_path);
+  // `shared` (may be null; must outlive the component): per-app rate limits
+  // and the mutual-delete dedupe counted across every replica (Redis).
+  static absl::StatusOr<std::unique_ptr<CommandsComponent>> Create(const std::string& config_path,
+                                                                   SharedLimits* shared = nullptr);
   static absl::StatusOr<std::unique_ptr<CommandsComponent>> FromConfig(
-      const CommandsConfig& config, Clock* clock = Clock::Real());
+      const CommandsConfig& config, Clock* clock = Clock::Real(), SharedLimits* shared = nullptr);
   // Destroy after the gRPC server has shut down.
   ~CommandsComponent();
 

@@ -100,6 +100,20 @@ void MutualDeleteEnforcer::OnDecided(const v1::FriendshipEvent& event,
 void MutualDeleteEnforcer::Reverse(std::shared_ptr<FriendDeleter> deleter, std::string tenant,
                                    std::string owner, std::string friend_id, std::string key,
                                    std::string event_id) {
+  if (options_.shared != nullptr) {
+    // Another replica may have seen the same callback. When the shared
+    // store is unreachable, this replica's own memory is all there is.
+    absl::StatusOr<bool> first = options_.shared->ClaimOnce(key, options_.dedupe_window);
+    if (first.ok() && !*first) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.deduplicated;
+      }
+      log::Info("mutual delete skipped: another replica handles the pair",
+                {{"tenant", tenant}, {"event_id", event_id}});
+      return;
+    }
+  }
   DeleteCommand command;
   command.from_user = owner;
   command.to_users = {friend_id};
@@ -114,6 +128,7 @@ void MutualDeleteEnforcer::Reverse(std::shared_ptr<FriendDeleter> deleter, std::
   if (outcome != v1::DELETE_OUTCOME_DELETED && outcome != v1::DELETE_OUTCOME_NOT_A_FRIEND &&
       outcome != v1::DELETE_OUTCOME_REFUSED) {
     Forget(key);
+    if (options_.shared != nullptr) options_.shared->Unclaim(key).IgnoreError();
   }
   {
     absl::MutexLock lock(&mu_);

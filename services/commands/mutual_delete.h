@@ -10,6 +10,7 @@
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
 #include "services/commands/clock.h"
+#include "services/commands/shared_limits.h"
 #include "services/commands/tenant_registry.h"
 #include "services/commands/worker_pool.h"
 
@@ -22,6 +23,9 @@ struct MutualDeleteOptions {
   absl::Duration deadline = absl::Seconds(10);
   // Bound on remembered pairs; expired ones are pruned first.
   size_t max_remembered_pairs = 100000;
+  // Non-null: a pair is also claimed across replicas (by the worker, before
+  // the vendor call), so N replicas seeing the same callback delete once.
+  SharedLimits* shared = nullptr;
 };
 
 // Keeps friendships mutual: when an after-delete shows A removed B but not B

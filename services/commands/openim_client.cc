@@ -74,7 +74,8 @@ OpenImClient::OpenImClient(OpenImSettings settings, std::unique_ptr<HttpTranspor
     : settings_(std::move(settings)),
       transport_(std::move(transport)),
       clock_(clock),
-      bucket_(settings_.rate_per_second, settings_.burst, clock) {}
+      bucket_(settings_.rate_per_second, settings_.burst, clock, settings_.shared_limits,
+              StrCat("openim:", settings_.name)) {}
 
 absl::StatusOr<std::string> OpenImClient::Token(const std::string& operation_id,
                                                 absl::Time deadline) {

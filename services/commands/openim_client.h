@@ -31,6 +31,8 @@ struct OpenImSettings {
   absl::Duration request_timeout = absl::Seconds(5);
   absl::Duration token_refresh_margin = absl::Minutes(5);
   RetrySettings retry;
+  // Non-null: the instance's rate limit is shared by every replica (Redis).
+  SharedLimits* shared_limits = nullptr;
 };
 
 // /friend/delete_friend with the admin token from /auth/get_admin_token

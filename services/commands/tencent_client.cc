@@ -75,7 +75,8 @@ TencentClient::TencentClient(TencentSettings settings, std::unique_ptr<HttpTrans
     : settings_(std::move(settings)),
       transport_(std::move(transport)),
       clock_(clock),
-      bucket_(settings_.rate_per_second, settings_.burst, clock),
+      bucket_(settings_.rate_per_second, settings_.burst, clock, settings_.shared_limits,
+              StrCat("tencent:", settings_.sdk_app_id)),
       usersig_(settings_.sdk_app_id, settings_.admin_identifier, settings_.secret_key,
                settings_.usersig_ttl, clock) {}
 

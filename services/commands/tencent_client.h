@@ -36,6 +36,8 @@ struct TencentSettings {
   size_t batch_size = 1000;
   absl::Duration request_timeout = absl::Seconds(5);
   RetrySettings retry;
+  // Non-null: the app's rate limit is shared by every replica (Redis).
+  SharedLimits* shared_limits = nullptr;
 };
 
 // v4/sns/friend_delete as the app admin: targets in batches of at most

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+#include "common/log.h"
+
 namespace friendgate::commands {
 
 namespace {
@@ -22,13 +25,30 @@ Clock* Clock::Real() {
   return clock;
 }
 
-TokenBucket::TokenBucket(double rate_per_second, double burst, Clock* clock)
-    : rate_(rate_per_second), burst_(std::max(1.0, burst)), clock_(clock) {
+TokenBucket::TokenBucket(double rate_per_second, double burst, Clock* clock, SharedLimits* shared,
+                         std::string shared_key)
+    : rate_(rate_per_second),
+      burst_(std::max(1.0, burst)),
+      clock_(clock),
+      shared_(shared),
+      shared_key_(std::move(shared_key)) {
   tokens_ = burst_;
   last_ = clock_->Now();
 }
 
 absl::StatusOr<absl::Time> TokenBucket::Reserve(absl::Time deadline) {
+  if (shared_ != nullptr) {
+    absl::StatusOr<absl::Time> due =
+        shared_->Reserve(shared_key_, rate_, burst_, clock_->Now(), deadline);
+    if (due.ok() || !absl::IsUnavailable(due.status())) return due;
+    const int64_t now_ns = absl::GetCurrentTimeNanos();
+    int64_t last = last_fallback_log_ns_.load(std::memory_order_relaxed);
+    if (now_ns - last >= 1'000'000'000 &&
+        last_fallback_log_ns_.compare_exchange_strong(last, now_ns)) {
+      log::Warn("shared rate limit unavailable: this replica's own limit stands in",
+                {{"bucket", shared_key_}, {"error", std::string(due.status().message())}});
+    }
+  }
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
   if (now > last_) {

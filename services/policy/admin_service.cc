@@ -145,15 +145,15 @@ grpc::ServerUnaryReactor* PolicyAdminImpl::GetCounter(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* PolicyAdminImpl::ListRecentDecisions(
     grpc::CallbackServerContext* context, const v1::ListRecentDecisionsRequest* request,
     v1::ListRecentDecisionsResponse* response) {
-  for (const auto& item :
-       recent_->Newest(static_cast<size_t>(PageSize(request->limit())), request->tenant())) {
-    *response->add_decisions() = *item;
-  }
+  absl::StatusOr<std::vector<LoggedEventPtr>> newest =
+      events_->ReadNewest(static_cast<size_t>(PageSize(request->limit())), request->tenant());
+  if (!newest.ok()) return Done(context, ToGrpc(newest.status()));
+  for (const LoggedEventPtr& item : *newest) *response->add_decisions() = item->decided();
   return Done(context, grpc::Status::OK);
 }
 
-grpc::ServerWriteReactor<v1::WatchEventsResponse>* PolicyAdminImpl::WatchEvents(
-    grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* PolicyAdminImpl::WatchEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   return hub_->Watch(context, *request);
 }
 

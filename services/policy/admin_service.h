@@ -3,7 +3,7 @@
 
 #include "friendgate/v1/policy_admin.grpc.pb.h"
 #include "services/policy/clock.h"
-#include "services/policy/recent_decisions.h"
+#include "services/policy/event_log.h"
 #include "services/policy/rules_manager.h"
 #include "services/policy/store.h"
 #include "services/policy/watch_hub.h"
@@ -11,12 +11,14 @@
 namespace friendgate::policy {
 
 // friendgate.v1.PolicyAdmin on the callback API. Unary calls are short and
-// run inline; WatchEvents is a WatchHub stream.
-class PolicyAdminImpl final : public v1::PolicyAdmin::CallbackService {
+// run inline; WatchEvents is a WatchHub stream, served raw (the hub writes
+// each event's serialized bytes, shared by every stream).
+class PolicyAdminImpl final
+    : public v1::PolicyAdmin::WithRawCallbackMethod_WatchEvents<v1::PolicyAdmin::CallbackService> {
  public:
-  PolicyAdminImpl(RulesManager* rules, PolicyStore* store, RecentDecisions* recent, WatchHub* hub,
+  PolicyAdminImpl(RulesManager* rules, PolicyStore* store, EventLog* events, WatchHub* hub,
                   const Clock* clock)
-      : rules_(rules), store_(store), recent_(recent), hub_(hub), clock_(clock) {}
+      : rules_(rules), store_(store), events_(events), hub_(hub), clock_(clock) {}
 
   grpc::ServerUnaryReactor* GetRules(grpc::CallbackServerContext* context,
                                      const v1::GetRulesRequest* request,
@@ -39,8 +41,8 @@ class PolicyAdminImpl final : public v1::PolicyAdmin::CallbackService {
   grpc::ServerUnaryReactor* ListRecentDecisions(grpc::CallbackServerContext* context,
                                                 const v1::ListRecentDecisionsRequest* request,
                                                 v1::ListRecentDecisionsResponse* response) override;
-  grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
-      grpc::CallbackServerContext* context, const v1::WatchEventsRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchEvents(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* Explain(grpc::CallbackServerContext* context,
                                     const v1::ExplainRequest* request,
                                     v1::ExplainResponse* response) override;
@@ -48,7 +50,7 @@ class PolicyAdminImpl final : public v1::PolicyAdmin::CallbackService {
  private:
   RulesManager* rules_;
   PolicyStore* store_;
-  RecentDecisions* recent_;
+  EventLog* events_;
   WatchHub* hub_;
   const Clock* clock_;
 };

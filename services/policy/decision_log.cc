@@ -14,8 +14,8 @@
 namespace friendgate::policy {
 
 absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(std::string destination,
-                                                               std::string salt) {
-  std::unique_ptr<DecisionLog> log(new DecisionLog(std::move(destination), std::move(salt)));
+                                                               UserIdFormatter users) {
+  std::unique_ptr<DecisionLog> log(new DecisionLog(std::move(destination), std::move(users)));
   if (absl::Status s = log->Reopen(); !s.ok()) return s;
   return log;
 }
@@ -38,11 +38,6 @@ absl::Status DecisionLog::Reopen() {
   if (fd_ > 2) ::close(fd_);
   fd_ = fd;
   return absl::OkStatus();
-}
-
-std::string DecisionLog::User(const std::string& user) const {
-  if (salt_.empty()) return user;
-  return Sha256Hex(StrCat(salt_, user)).substr(0, 16);
 }
 
 std::string DecisionLog::Format(const v1::FriendshipEvent& event, const v1::Decision& decision,

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/user_ids.h"
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
 
@@ -18,14 +19,14 @@ namespace friendgate::policy {
 //  "actor":"...","verdict":"VERDICT_REFUSE","dry_run":false,"matched_rule_ids":["..."],
 //  "targets":[{"from":"...","to":"...","verdict":"VERDICT_REFUSE","rule_ids":["..."]}],
 //  "latency_us":12}
-// With a salt, user ids are written as the first 16 hex characters of
-// SHA-256(salt + user id) instead, so lines can be correlated without
-// revealing users. Each line is one write(2).
+// User ids ("actor", "from", "to") are written as `users` formats them: by
+// default a keyed hash (common/user_ids.h), so lines can be correlated
+// without revealing users. Each line is one write(2).
 class DecisionLog {
  public:
   // `destination`: "stderr" or a file path (appended to, created 0600).
   static absl::StatusOr<std::unique_ptr<DecisionLog>> Open(std::string destination,
-                                                           std::string salt);
+                                                           UserIdFormatter users);
   ~DecisionLog();
 
   void Write(const v1::FriendshipEvent& event, const v1::Decision& decision,
@@ -38,12 +39,12 @@ class DecisionLog {
                      absl::Duration latency) const;
 
  private:
-  DecisionLog(std::string destination, std::string salt)
-      : destination_(std::move(destination)), salt_(std::move(salt)) {}
-  std::string User(const std::string& user) const;
+  DecisionLog(std::string destination, UserIdFormatter users)
+      : destination_(std::move(destination)), users_(std::move(users)) {}
+  std::string User(const std::string& user) const { return users_.Format(user); }
 
   const std::string destination_;
-  const std::string salt_;
+  const UserIdFormatter users_;
   absl::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
 };

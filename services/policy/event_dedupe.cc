@@ -4,7 +4,7 @@
 
 namespace friendgate::policy {
 
-bool EventDedupe::FirstSeen(std::string_view event_id, absl::Time now) {
+bool MemoryEventDedupe::FirstSeen(std::string_view event_id, absl::Time now) {
   if (event_id.empty() || max_ids_ == 0) return true;
   const uint64_t id = std::hash<std::string_view>()(event_id);
   absl::MutexLock lock(&mu_);
@@ -23,24 +23,24 @@ bool EventDedupe::FirstSeen(std::string_view event_id, absl::Time now) {
   return true;
 }
 
-void EventDedupe::ExpireLocked(absl::Time now) {
+void MemoryEventDedupe::ExpireLocked(absl::Time now) {
   while (!order_.empty() && now - order_.front().at >= window_) {
     ids_.erase(order_.front().id);
     order_.pop_front();
   }
 }
 
-size_t EventDedupe::size() const {
+size_t MemoryEventDedupe::size() const {
   absl::MutexLock lock(&mu_);
   return ids_.size();
 }
 
-uint64_t EventDedupe::duplicates() const {
+uint64_t MemoryEventDedupe::duplicates() const {
   absl::MutexLock lock(&mu_);
   return duplicates_;
 }
 
-uint64_t EventDedupe::evicted() const {
+uint64_t MemoryEventDedupe::evicted() const {
   absl::MutexLock lock(&mu_);
   return evicted_;
 }

@@ -12,19 +12,31 @@
 
 namespace friendgate::policy {
 
-// The event ids seen in the last `window` (at most `max_ids` of them), so that
-// an after-event a gateway re-sends from its spool (same event_id) is counted
-// once. Kept as 64-bit hashes (16 bytes per id with the order, whatever the
+// Remembers the after-events' event ids seen recently, so that an event a
+// gateway re-sends from its spool (same event_id) is counted once. One
+// replica's memory (MemoryEventDedupe) is enough with one policy replica; with
+// several, a retry may reach another replica, so a shared implementation (e.g.
+// Redis `SET key 1 NX EX <window>`) goes in PolicyServer::Options::event_dedupe.
+class EventDedupe {
+ public:
+  virtual ~EventDedupe() = default;
+  // True the first time `event_id` is seen within the window (and remembers
+  // it); false for a repeat. An empty id is never a repeat. Must not block for
+  // long (it runs on the decision path); an implementation that cannot tell
+  // (a shared store unreachable) answers true: counting twice beats losing.
+  virtual bool FirstSeen(std::string_view event_id, absl::Time now) = 0;
+};
+
+// The event ids seen in the last `window` (at most `max_ids` of them), in this
+// process. Kept as 64-bit hashes (about 40 bytes per id with the age order, whatever the
 // id's length). Eviction: by age (window expiry), and the oldest first when
 // full. A duplicate older than the window or pushed out by `max_ids` newer
 // ids is counted again: the bound wins over exactness.
-class EventDedupe {
+class MemoryEventDedupe : public EventDedupe {
  public:
-  EventDedupe(absl::Duration window, size_t max_ids) : window_(window), max_ids_(max_ids) {}
+  MemoryEventDedupe(absl::Duration window, size_t max_ids) : window_(window), max_ids_(max_ids) {}
 
-  // True the first time `event_id` is seen within the window (and remembers
-  // it); false for a repeat. An empty id is never a repeat.
-  bool FirstSeen(std::string_view event_id, absl::Time now);
+  bool FirstSeen(std::string_view event_id, absl::Time now) override;
 
   size_t size() const;
   uint64_t duplicates() const;

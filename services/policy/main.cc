@@ -13,8 +13,10 @@
 #include "common/strings.h"
 #include "services/commands/component.h"
 #include "services/commands/mutual_delete_observer.h"
+#include "services/commands/redis_shared_limits.h"
 #include "services/policy/policy_server.h"
 #include "services/policy/policy_tool.h"
+#include "services/policy/store_factory.h"
 
 namespace {
 
@@ -24,12 +26,19 @@ struct Flags {
   std::string metrics_listen;
   std::string decision_log = "stderr";
   std::string decision_log_salt_file;
+  std::string log_user_ids = "hashed";
   std::string state_file;
   int64_t rules_poll_ms = 1000;
-  int64_t recent_decisions = 256;
+  int64_t recent_decisions = 10000;
+  int64_t max_watchers = 1000;
+  int64_t max_counter_keys = 200000;
+  int64_t max_list_entries = 10000;
   std::string log_level = "info";
   int64_t drain_timeout_ms = 5000;
   std::string commands_config;
+  int64_t max_connection_age_ms = 300000;
+  int64_t max_connection_age_grace_ms = 30000;
+  friendgate::policy::StoreFlags store;
 };
 
 int Run(const Flags& flags) {
@@ -40,8 +49,33 @@ int Run(const Flags& flags) {
   options.metrics_listen = flags.metrics_listen;
   options.decision_log = flags.decision_log;
   options.state_file = flags.state_file;
+  absl::StatusOr<UserIdFormatter::Mode> user_ids = UserIdFormatter::ParseMode(flags.log_user_ids);
+  if (!user_ids.ok()) {
+    std::cerr << "friendgate-policy: --log-user-ids: " << user_ids.status().message() << "\n";
+    return 2;
+  }
+  options.log_user_ids_plain = *user_ids == UserIdFormatter::Mode::kPlain;
   options.rules_poll = absl::Milliseconds(flags.rules_poll_ms);
-  options.recent_decisions = static_cast<size_t>(std::max<int64_t>(0, flags.recent_decisions));
+  if (flags.recent_decisions < 1 || flags.max_watchers < 0 || flags.max_counter_keys < 0 ||
+      flags.max_list_entries < 0) {
+    std::cerr << "friendgate-policy: --recent-decisions must be at least 1; --max-watchers, "
+                 "--max-counter-keys and --max-list-entries at least 0\n";
+    return 2;
+  }
+  options.store_limits.max_counter_keys = static_cast<size_t>(flags.max_counter_keys);
+  options.store_limits.max_list_entries = static_cast<size_t>(flags.max_list_entries);
+  auto store = policy::OpenStore(flags.store, flags.state_file, options.store_limits);
+  if (!store.ok()) {
+    std::cerr << "friendgate-policy: " << store.status().message() << "\n";
+    return absl::IsInvalidArgument(store.status()) ? 2 : 1;
+  }
+  options.store = std::move(store->store);
+  options.recent_decisions = static_cast<size_t>(flags.recent_decisions);
+  options.max_watchers = static_cast<size_t>(flags.max_watchers);
+  options.max_connection_age =
+      absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_ms));
+  options.max_connection_age_grace =
+      absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_grace_ms));
   if (!flags.decision_log_salt_file.empty()) {
     absl::StatusOr<std::string> salt = ReadFileToString(flags.decision_log_salt_file, 4096);
     if (salt.ok()) {
@@ -53,10 +87,14 @@ int Run(const Flags& flags) {
     }
   }
   // Declared before the server, so they are destroyed after it has stopped.
+  std::unique_ptr<commands::RedisSharedLimits> shared_limits;  // with a Redis store
+  if (store->redis != nullptr) {
+    shared_limits = std::make_unique<commands::RedisSharedLimits>(store->redis, flags.store.prefix);
+  }
   std::unique_ptr<commands::CommandsComponent> commands_component;
   std::unique_ptr<commands::MutualDeleteObserver> mutual_delete;
   if (!flags.commands_config.empty()) {
-    auto created = commands::CommandsComponent::Create(flags.commands_config);
+    auto created = commands::CommandsComponent::Create(flags.commands_config, shared_limits.get());
     if (!created.ok()) {
       std::cerr << "friendgate-policy: " << created.status().message() << "\n";
       return 1;
@@ -131,17 +169,38 @@ int main(int argc, char** argv) {
                 "Where the decision log (one JSON line per decision) goes: stderr, off, or a\n"
                 "file path (appended to).");
   cli.AddString("decision-log-salt-file", &flags.decision_log_salt_file,
-                "File holding a secret salt: when set, the decision log writes user ids as\n"
-                "SHA-256(salt + id), first 16 hex characters.");
+                "File holding a secret key for --log-user-ids=hashed (HMAC-SHA256, first 16 hex\n"
+                "characters). Without it, a random key per process: hashes then correlate\n"
+                "lines of one process only.");
+  cli.AddString("log-user-ids", &flags.log_user_ids,
+                "How log lines write user ids: hashed (a keyed hash, the default) or plain.");
   cli.AddString("state-file", &flags.state_file,
-                "File keeping run-time blocklist/exempt entries across restarts. Empty: none.");
+                "File keeping run-time blocklist/exempt entries across restarts (--store=memory\n"
+                "only). Empty: none.");
+  friendgate::policy::AddStoreFlags(cli, &flags.store);
   cli.AddInt("rules-poll-ms", &flags.rules_poll_ms,
              "How often the rules file (and its users files) are checked for changes; 0: never.");
   cli.AddInt("recent-decisions", &flags.recent_decisions,
-             "How many recent decisions PolicyAdmin.ListRecentDecisions can return.");
+             "How many decided events the in-process event log keeps: what\n"
+             "PolicyAdmin.ListRecentDecisions can return and how far a WatchEvents stream can\n"
+             "fall behind or resume (start_after). At least 1.");
+  cli.AddInt("max-watchers", &flags.max_watchers,
+             "Concurrent WatchEvents streams; more are refused with RESOURCE_EXHAUSTED.");
+  cli.AddInt("max-counter-keys", &flags.max_counter_keys,
+             "Rate-limit counters kept in memory (one per rule, tenant, event type and user).\n"
+             "At the cap, expired counters go first, then the least recently used (they\n"
+             "restart from zero). --store=memory only. 0: no cap.");
+  cli.AddInt("max-list-entries", &flags.max_list_entries,
+             "Run-time blocklist/exempt entries (AddListEntry) kept; beyond it AddListEntry\n"
+             "is refused with RESOURCE_EXHAUSTED. --store=memory only. 0: no cap.");
   cli.AddString("commands-config", &flags.commands_config,
                 "Path of the outbound-commands config (YAML, docs/commands.md): serves "
                 "friendgate.v1.FriendshipCommands and mutual-delete enforcement. Optional.");
+  cli.AddInt("max-connection-age-ms", &flags.max_connection_age_ms,
+             "A client connection gets GOAWAY after about this long, so that clients\n"
+             "re-resolve DNS and spread onto new replicas (0: never).");
+  cli.AddInt("max-connection-age-grace-ms", &flags.max_connection_age_grace_ms,
+             "After that GOAWAY, how long calls in flight (and WatchEvents streams) may go on.");
   cli.AddString("log-level", &flags.log_level, "debug, info, warn or error.");
   cli.AddInt("drain-timeout-ms", &flags.drain_timeout_ms,
              "On SIGTERM, how long in-flight calls may take before they are cancelled.");

@@ -63,8 +63,16 @@ void MemoryStore::Window::Push(int64_t t, uint32_t limit) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<MemoryStore>> MemoryStore::Open(std::string state_file) {
-  std::unique_ptr<MemoryStore> store(new MemoryStore(std::move(state_file)));
+MemoryStore::MemoryStore(std::string state_file, Limits limits)
+    : state_file_(std::move(state_file)),
+      shard_cap_(limits.max_counter_keys == 0
+                     ? 0
+                     : std::max<size_t>(1, (limits.max_counter_keys + kShards - 1) / kShards)),
+      max_list_entries_(limits.max_list_entries) {}
+
+absl::StatusOr<std::unique_ptr<MemoryStore>> MemoryStore::Open(std::string state_file,
+                                                               Limits limits) {
+  std::unique_ptr<MemoryStore> store(new MemoryStore(std::move(state_file), limits));
   if (!store->state_file_.empty()) {
     if (absl::Status s = store->Load(); !s.ok()) return s;
   }
@@ -75,6 +83,37 @@ MemoryStore::Shard& MemoryStore::ShardFor(const std::string& key) {
   return shards_[absl::Hash<absl::string_view>()(absl::string_view(key)) % kShards];
 }
 
+MemoryStore::Window& MemoryStore::WindowFor(Shard& shard, const std::string& key, int64_t now_ns) {
+  auto it = shard.windows.find(absl::string_view(key));
+  if (it != shard.windows.end()) return it->second;
+  MakeRoom(shard, now_ns);
+  return shard.windows.emplace(key, Window()).first->second;
+}
+
+void MemoryStore::MakeRoom(Shard& shard, int64_t now_ns) {
+  if (shard_cap_ == 0 || shard.windows.size() < shard_cap_) return;
+  absl::erase_if(shard.windows, [now_ns](const auto& kv) {
+    return kv.second.newest <= now_ns - kv.second.window_ns;
+  });
+  if (shard.windows.size() < shard_cap_) return;
+  // Still full: drop the least recently recorded eighth at once, so the
+  // O(shard) pass runs once per shard_cap_ / 8 new keys.
+  std::vector<int64_t> newest;
+  newest.reserve(shard.windows.size());
+  for (const auto& kv : shard.windows) newest.push_back(kv.second.newest);
+  const size_t evict = std::max<size_t>(1, newest.size() / 8);
+  std::nth_element(newest.begin(), newest.begin() + static_cast<std::ptrdiff_t>(evict - 1),
+                   newest.end());
+  const int64_t cutoff = newest[evict - 1];
+  size_t evicted = 0;
+  absl::erase_if(shard.windows, [&](const auto& kv) {
+    if (evicted >= evict || kv.second.newest > cutoff) return false;
+    ++evicted;
+    return true;
+  });
+  shard.evicted += evicted;
+}
+
 absl::StatusOr<bool> MemoryStore::TryAcquire(const CounterKey& key, uint32_t limit,
                                              absl::Duration window, absl::Time now) {
   if (limit == 0) return false;
@@ -83,9 +122,7 @@ absl::StatusOr<bool> MemoryStore::TryAcquire(const CounterKey& key, uint32_t lim
   const int64_t t = ToNs(now);
   const int64_t window_ns = absl::ToInt64Nanoseconds(window);
   absl::MutexLock lock(&shard.mu);
-  auto it = shard.windows.find(absl::string_view(k));
-  if (it == shard.windows.end()) it = shard.windows.emplace(k, Window()).first;
-  Window& w = it->second;
+  Window& w = WindowFor(shard, k, t);
   w.window_ns = std::max(w.window_ns, window_ns);
   if (w.Expire(t - window_ns) >= limit) return false;
   w.Push(t, limit);
@@ -99,9 +136,7 @@ absl::StatusOr<uint32_t> MemoryStore::Record(const CounterKey& key, uint32_t lim
   const int64_t t = ToNs(now);
   const int64_t window_ns = absl::ToInt64Nanoseconds(window);
   absl::MutexLock lock(&shard.mu);
-  auto it = shard.windows.find(absl::string_view(k));
-  if (it == shard.windows.end()) it = shard.windows.emplace(k, Window()).first;
-  Window& w = it->second;
+  Window& w = WindowFor(shard, k, t);
   w.window_ns = std::max(w.window_ns, window_ns);
   const uint32_t before = w.Expire(t - window_ns);
   w.Push(t, std::max<uint32_t>(limit, 1));
@@ -127,6 +162,16 @@ void MemoryStore::SweepExpired(absl::Time now) {
   }
 }
 
+MemoryStore::Bounds MemoryStore::bounds() {
+  Bounds b;
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    b.counters_evicted += shard.evicted;
+  }
+  b.list_adds_refused = list_adds_refused_.load(std::memory_order_relaxed);
+  return b;
+}
+
 absl::StatusOr<bool> MemoryStore::InList(std::string_view list, std::string_view user) {
   if (!any_entries_.load(std::memory_order_acquire)) return false;
   absl::ReaderMutexLock lock(&lists_mu_);
@@ -138,6 +183,14 @@ absl::StatusOr<bool> MemoryStore::AddToList(std::string_view list, std::string_v
   absl::MutexLock persist(&persist_mu_);
   {
     absl::MutexLock lock(&lists_mu_);
+    if (max_list_entries_ != 0 && list_entries_ >= max_list_entries_) {
+      auto it = lists_.find(ToAbsl(list));
+      if (it != lists_.end() && it->second.contains(ToAbsl(user))) return false;
+      list_adds_refused_.fetch_add(1, std::memory_order_relaxed);
+      return absl::ResourceExhaustedError(StrCat("the store holds ", list_entries_,
+                                                 " run-time list entries, the most allowed "
+                                                 "(--max-list-entries): remove some first"));
+    }
     if (!lists_[ToAbsl(list)].insert(std::string(user)).second) return false;
     ++list_entries_;
     any_entries_.store(list_entries_ != 0, std::memory_order_release);

@@ -56,11 +56,61 @@ PolicyMetrics::PolicyMetrics()
                          .Help("Events dropped for WatchEvents streams that read too slowly.")
                          .Register(*registry_)
                          .Add({})),
+      watch_refused_(prometheus::BuildCounter()
+                         .Name("friendgate_policy_watch_refused_total")
+                         .Help("WatchEvents streams refused at --max-watchers.")
+                         .Register(*registry_)
+                         .Add({})),
+      counter_keys_(prometheus::BuildGauge()
+                        .Name("friendgate_policy_store_counter_keys")
+                        .Help("Rate-limit counters in memory (at most --max-counter-keys).")
+                        .Register(*registry_)
+                        .Add({})),
+      list_entries_(prometheus::BuildGauge()
+                        .Name("friendgate_policy_store_list_entries")
+                        .Help("Run-time list entries (at most --max-list-entries).")
+                        .Register(*registry_)
+                        .Add({})),
+      counters_evicted_(prometheus::BuildCounter()
+                            .Name("friendgate_policy_store_counters_evicted_total")
+                            .Help("Counters dropped at --max-counter-keys before their window "
+                                  "passed (least recently used first).")
+                            .Register(*registry_)
+                            .Add({})),
+      list_adds_refused_(prometheus::BuildCounter()
+                             .Name("friendgate_policy_store_list_adds_refused_total")
+                             .Help("AddListEntry calls refused at --max-list-entries.")
+                             .Register(*registry_)
+                             .Add({})),
+      duplicate_events_(prometheus::BuildCounter()
+                            .Name("friendgate_policy_duplicate_events_total")
+                            .Help("After-events not decided again: their event_id was seen in the "
+                                  "last hour (a gateway's retry).")
+                            .Register(*registry_)
+                            .Add({})),
+      dedupe_ids_(prometheus::BuildGauge()
+                      .Name("friendgate_policy_event_dedupe_ids")
+                      .Help("After-event ids remembered for retry dedupe (at most 500,000, "
+                            "one hour).")
+                      .Register(*registry_)
+                      .Add({})),
+      dedupe_evicted_(prometheus::BuildCounter()
+                          .Name("friendgate_policy_event_dedupe_evicted_total")
+                          .Help("After-event ids forgotten at the cap before their hour passed "
+                                "(oldest first).")
+                          .Register(*registry_)
+                          .Add({})),
       store_errors_(prometheus::BuildCounter()
                         .Name("friendgate_policy_store_errors_total")
-                        .Help("State store calls that failed during decisions (rule skipped).")
-                        .Register(*registry_)
-                        .Add({})) {
+                        .Help("State store calls that failed, by operation (during decisions "
+                              "the rule involved is skipped).")
+                        .Register(*registry_)) {
+  // Every operation's series exists from the start (at 0), so rates and
+  // alerts see it before the first failure.
+  for (const char* op :
+       {"acquire", "record", "count", "in_list", "add", "remove", "list_entries", "sync"}) {
+    store_errors_.Add({{"op", op}});
+  }
   for (int t = 0; t < kTypes; ++t) {
     if (!v1::EventType_IsValid(t) || t == 0) continue;
     for (int p = 1; p < kPhases; ++p) {
@@ -76,13 +126,13 @@ PolicyMetrics::PolicyMetrics()
 }
 
 void PolicyMetrics::ObserveDecision(const v1::FriendshipEvent& event, const v1::Decision& decision,
-                                    absl::Duration latency, int store_errors) {
+                                    absl::Duration latency, int /*store_errors*/) {
   const int t = event.type(), p = event.phase(), v = decision.verdict();
   if (t > 0 && t < kTypes && p > 0 && p < kPhases && v > 0 && v < kVerdicts) {
     if (prometheus::Counter* c = by_outcome_[(t * kPhases + p) * kVerdicts + v]) c->Increment();
   }
   decide_seconds_.Observe(absl::ToDoubleSeconds(latency));
-  if (store_errors > 0) store_errors_.Increment(store_errors);
+  // Failed store calls are counted where they fail, by operation (CountStoreError).
   if (decision.matched_rule_ids_size() == 0) return;
   for (const v1::TargetVerdict& target : decision.targets()) {
     for (const std::string& id : target.rule_ids()) rule_matches_.Add({{"rule", id}}).Increment();
@@ -94,6 +144,33 @@ void PolicyMetrics::SetRulesActive(size_t rules) { rules_active_.Set(static_cast
 void PolicyMetrics::SetWatchers(size_t watchers) { watchers_.Set(static_cast<double>(watchers)); }
 void PolicyMetrics::CountWatchDropped(uint64_t n) {
   watch_dropped_.Increment(static_cast<double>(n));
+}
+
+void PolicyMetrics::CountWatchRefused() { watch_refused_.Increment(); }
+
+void PolicyMetrics::ObserveMemoryStore(const PolicyStore::Stats& stats,
+                                       const MemoryStore::Bounds& bounds) {
+  counter_keys_.Set(static_cast<double>(stats.counter_keys));
+  list_entries_.Set(static_cast<double>(stats.list_entries));
+  absl::MutexLock lock(&bounds_mu_);
+  counters_evicted_.Increment(
+      static_cast<double>(bounds.counters_evicted - bounds_seen_.counters_evicted));
+  list_adds_refused_.Increment(
+      static_cast<double>(bounds.list_adds_refused - bounds_seen_.list_adds_refused));
+  bounds_seen_ = bounds;
+}
+
+void PolicyMetrics::CountDuplicateEvent() { duplicate_events_.Increment(); }
+
+void PolicyMetrics::ObserveEventDedupe(size_t ids, uint64_t evicted) {
+  dedupe_ids_.Set(static_cast<double>(ids));
+  absl::MutexLock lock(&bounds_mu_);
+  dedupe_evicted_.Increment(static_cast<double>(evicted - dedupe_evicted_seen_));
+  dedupe_evicted_seen_ = evicted;
+}
+
+void PolicyMetrics::CountStoreError(std::string_view op) {
+  store_errors_.Add({{"op", std::string(op)}}).Increment();
 }
 
 std::string PolicyMetrics::Render() const {

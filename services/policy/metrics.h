@@ -11,9 +11,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
+#include "services/policy/memory_store.h"
 
 namespace friendgate::policy {
 
@@ -30,6 +32,16 @@ class PolicyMetrics {
   void SetRulesActive(size_t rules);
   void SetWatchers(size_t watchers);
   void CountWatchDropped(uint64_t n);
+  void CountWatchRefused();
+  // The in-memory store's table sizes and what its bounds did (totals).
+  void ObserveMemoryStore(const PolicyStore::Stats& stats, const MemoryStore::Bounds& bounds);
+  // An after-event whose event_id was seen recently (a gateway's retry): not
+  // decided again.
+  void CountDuplicateEvent();
+  // The in-process event id set: ids kept, ids pushed out at its cap (total).
+  void ObserveEventDedupe(size_t ids, uint64_t evicted);
+  // A failed store call, by operation (a fixed set named by the store).
+  void CountStoreError(std::string_view op);
 
   // The Prometheus text exposition format.
   std::string Render() const;
@@ -49,7 +61,18 @@ class PolicyMetrics {
   prometheus::Gauge& rules_active_;
   prometheus::Gauge& watchers_;
   prometheus::Counter& watch_dropped_;
-  prometheus::Counter& store_errors_;
+  prometheus::Counter& watch_refused_;
+  prometheus::Gauge& counter_keys_;
+  prometheus::Gauge& list_entries_;
+  prometheus::Counter& counters_evicted_;
+  prometheus::Counter& list_adds_refused_;
+  prometheus::Counter& duplicate_events_;
+  prometheus::Gauge& dedupe_ids_;
+  prometheus::Counter& dedupe_evicted_;
+  absl::Mutex bounds_mu_;
+  MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
+  uint64_t dedupe_evicted_seen_ ABSL_GUARDED_BY(bounds_mu_) = 0;
+  prometheus::Family<prometheus::Counter>& store_errors_;
   // Cached series: Family::Add takes a lock and hashes labels.
   std::array<prometheus::Counter*, kTypes * kPhases * kVerdicts> by_outcome_{};
 };

@@ -1,16 +1,30 @@
 #include "services/policy/policy_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <climits>
+
 #include "common/log.h"
 #include "common/strings.h"
+#include "services/policy/memory_event_log.h"
 
 namespace friendgate::policy {
 namespace {
 
 constexpr absl::Duration kSweepInterval = absl::Seconds(30);
+// Gateways retry spooled after-events for much less than an hour; 500,000 ids
+// take about 20 MB at most (about 40 bytes each: the set and the age order).
+constexpr absl::Duration kDedupeWindow = absl::Hours(1);
+constexpr size_t kDedupeMaxIds = 500000;
+
+// A duration as a gRPC channel argument (int milliseconds).
+int ClampedMs(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0, INT32_MAX));
+}
 
 bool SplitHostPort(const std::string& listen, std::string* host, int* port) {
   const size_t colon = listen.rfind(':');
@@ -38,10 +52,16 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   auto rules = RulesManager::Create(s->options_.rules_path);
   if (!rules.ok()) return rules.status();
   s->rules_ = std::move(*rules);
-  auto store = MemoryStore::Open(s->options_.state_file);
-  if (!store.ok()) return store.status();
-  s->store_ = std::move(*store);
+  if (s->options_.store != nullptr) {
+    s->store_ = std::move(s->options_.store);
+  } else {
+    auto store = MemoryStore::Open(s->options_.state_file, s->options_.store_limits);
+    if (!store.ok()) return store.status();
+    s->store_ = std::move(*store);
+  }
   s->metrics_ = std::make_unique<PolicyMetrics>();
+  s->store_->SetErrorListener(
+      [metrics = s->metrics_.get()](std::string_view op) { metrics->CountStoreError(op); });
   s->metrics_->SetRulesActive(s->rules_->engine()->rule_count());
   PolicyMetrics* metrics = s->metrics_.get();
   RulesManager* manager = s->rules_.get();
@@ -50,29 +70,48 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
     metrics->SetRulesActive(manager->engine()->rule_count());
   });
   if (s->options_.decision_log != "off" && !s->options_.decision_log.empty()) {
-    auto log = DecisionLog::Open(s->options_.decision_log, s->options_.decision_log_salt);
+    auto log = DecisionLog::Open(
+        s->options_.decision_log,
+        UserIdFormatter(s->options_.log_user_ids_plain ? UserIdFormatter::Mode::kPlain
+                                                       : UserIdFormatter::Mode::kHashed,
+                        s->options_.decision_log_salt));
     if (!log.ok()) return log.status();
     s->log_ = std::move(*log);
   }
-  s->recent_ = std::make_unique<RecentDecisions>(s->options_.recent_decisions, s->clock_);
-  s->hub_ = std::make_unique<WatchHub>(s->clock_);
+  if (s->options_.event_log != nullptr) {
+    s->event_log_ = s->options_.event_log;
+  } else {
+    s->own_event_log_ = std::make_unique<MemoryEventLog>(s->options_.recent_decisions);
+    s->event_log_ = s->own_event_log_.get();
+  }
+  s->recorder_ = std::make_unique<EventLogRecorder>(s->event_log_, s->clock_);
+  s->hub_ = std::make_unique<WatchHub>(s->event_log_, s->options_.max_watchers);
   s->hub_->on_watchers_changed = [metrics](size_t n) { metrics->SetWatchers(n); };
   s->hub_->on_dropped = [metrics](uint64_t n) { metrics->CountWatchDropped(n); };
+  s->hub_->on_refused = [metrics] { metrics->CountWatchRefused(); };
   s->decider_ = std::make_unique<PolicyDecider>(s->rules_.get(), s->store_.get(), s->clock_,
                                                 s->log_.get(), s->metrics_.get());
-  s->decider_->SetDedupe(&s->dedupe_);
-  s->decider_->AddObserver(s->recent_.get());
-  s->decider_->AddObserver(s->hub_.get());
+  s->dedupe_ = s->options_.event_dedupe != nullptr
+                   ? s->options_.event_dedupe
+                   : std::make_shared<MemoryEventDedupe>(kDedupeWindow, kDedupeMaxIds);
+  s->decider_->SetDedupe(s->dedupe_.get());
+  s->decider_->AddObserver(s->recorder_.get());
   for (DecisionObserver* observer : s->options_.observers) s->decider_->AddObserver(observer);
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(s->decider_.get());
   s->admin_service_ = std::make_unique<PolicyAdminImpl>(s->rules_.get(), s->store_.get(),
-                                                        s->recent_.get(), s->hub_.get(), s->clock_);
+                                                        s->event_log_, s->hub_.get(), s->clock_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s->options_.grpc_listen, grpc::InsecureServerCredentials(),
                            &s->grpc_port_);
+  if (s->options_.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ClampedMs(s->options_.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ClampedMs(s->options_.max_connection_age_grace));
+  }
   builder.RegisterService(s->policy_service_.get());
   builder.RegisterService(s->admin_service_.get());
   for (grpc::Service* service : s->options_.services) builder.RegisterService(service);
@@ -102,7 +141,18 @@ absl::Status PolicyServer::StartMetrics(const std::string& listen) {
   http_->set_tcp_nodelay(true);
   http_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   PolicyMetrics* metrics = metrics_.get();
-  http_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+  // The bounds metrics are the in-memory store's; other stores have none.
+  MemoryStore* memory_store = dynamic_cast<MemoryStore*>(store_.get());
+  // Likewise the in-process event id set's.
+  MemoryEventDedupe* memory_dedupe = dynamic_cast<MemoryEventDedupe*>(dedupe_.get());
+  http_->Get("/metrics", [metrics, memory_store, memory_dedupe](const httplib::Request&,
+                                                                httplib::Response& res) {
+    if (memory_store != nullptr) {
+      metrics->ObserveMemoryStore(memory_store->GetStats(), memory_store->bounds());
+    }
+    if (memory_dedupe != nullptr) {
+      metrics->ObserveEventDedupe(memory_dedupe->size(), memory_dedupe->evicted());
+    }
     res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   if (port == 0) {

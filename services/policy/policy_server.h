@@ -14,11 +14,12 @@
 #include "services/policy/admin_service.h"
 #include "services/policy/clock.h"
 #include "services/policy/decision_log.h"
+#include "services/policy/event_dedupe.h"
+#include "services/policy/event_log.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/metrics.h"
 #include "services/policy/policy_decider.h"
 #include "services/policy/policy_service.h"
-#include "services/policy/recent_decisions.h"
 #include "services/policy/rules_manager.h"
 #include "services/policy/watch_hub.h"
 
@@ -36,12 +37,38 @@ class PolicyServer {
   struct Options {
     std::string grpc_listen = "127.0.0.1:0";
     std::string rules_path;
-    std::string metrics_listen;                    // empty: no metrics endpoint
-    std::string decision_log = "stderr";           // "stderr", "off" or a file path
-    std::string decision_log_salt;                 // non-empty: hash user ids
-    std::string state_file;                        // empty: run-time entries not kept
+    std::string metrics_listen;           // empty: no metrics endpoint
+    std::string decision_log = "stderr";  // "stderr", "off" or a file path
+    // User ids in the decision log: a keyed hash (the key: the salt when
+    // set, else a random key per process) or, with log_user_ids_plain, as is.
+    std::string decision_log_salt;
+    bool log_user_ids_plain = false;
+    std::string state_file;  // empty: run-time entries not kept
+    // Bounds of the in-memory store (when `store` is null: the caller's store
+    // has its own).
+    MemoryStore::Limits store_limits;
+    // The store (store_factory.h); null: a MemoryStore with `state_file` and
+    // `store_limits`. (Shared only so that Options stays copyable.)
+    std::shared_ptr<PolicyStore> store;
     absl::Duration rules_poll = absl::Seconds(1);  // zero: no file watch
-    size_t recent_decisions = 256;
+    // Size of the in-process event log (ListRecentDecisions, WatchEvents
+    // lag and resume); at least 1.
+    size_t recent_decisions = 10000;
+    // The event log to use instead of the in-process one (e.g. a shared
+    // one). Must outlive the server.
+    EventLog* event_log = nullptr;
+    // Remembers after-events' event ids so that a gateway's retry (same
+    // event_id, within an hour) is counted once. Null: this process's memory
+    // (MemoryEventDedupe, 500,000 ids); a shared one (Redis) for several
+    // replicas. Shared only so that Options stays copyable.
+    std::shared_ptr<EventDedupe> event_dedupe;
+    // Concurrent WatchEvents streams; more are refused (RESOURCE_EXHAUSTED).
+    size_t max_watchers = 1000;
+    // GRPC_ARG_MAX_CONNECTION_AGE_MS: each client connection gets GOAWAY after
+    // about this long (gRPC adds +-10% jitter), so that clients re-resolve DNS and
+    // spread onto new replicas; calls in flight then get the grace. Zero: off.
+    absl::Duration max_connection_age = absl::Minutes(5);
+    absl::Duration max_connection_age_grace = absl::Seconds(30);
     const Clock* clock = nullptr;  // null: the system clock
     // Told about every decided event, after the built-in ones (recent
     // decisions, WatchEvents). Must outlive the server; must not block.
@@ -66,7 +93,7 @@ class PolicyServer {
   RulesManager& rules() { return *rules_; }
   PolicyDecider& decider() { return *decider_; }
   WatchHub& hub() { return *hub_; }
-  MemoryStore& store() { return *store_; }
+  PolicyStore& store() { return *store_; }
   PolicyMetrics& metrics() { return *metrics_; }
 
  private:
@@ -78,12 +105,14 @@ class PolicyServer {
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<RulesManager> rules_;
-  std::unique_ptr<MemoryStore> store_;
+  std::shared_ptr<PolicyStore> store_;
   std::unique_ptr<PolicyMetrics> metrics_;
   std::unique_ptr<DecisionLog> log_;
-  std::unique_ptr<RecentDecisions> recent_;
+  std::unique_ptr<EventLog> own_event_log_;
+  EventLog* event_log_ = nullptr;
+  std::unique_ptr<EventLogRecorder> recorder_;
   // Gateways' retried after-events (same event_id) within an hour count once.
-  EventDedupe dedupe_{absl::Hours(1), 500000};
+  std::shared_ptr<EventDedupe> dedupe_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<PolicyDecider> decider_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;

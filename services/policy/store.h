@@ -2,6 +2,7 @@
 #define FRIENDGATE_SERVICES_POLICY_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,13 @@ class PolicyStore {
     uint64_t list_entries = 0;
   };
   virtual Stats GetStats() = 0;
+
+  // Housekeeping, called periodically (e.g. dropping counters whose window
+  // has passed). Default: nothing to do.
+  virtual void SweepExpired(absl::Time /*now*/) {}
+  // Told about every store call that failed, by operation ("acquire",
+  // "in_list", ...: a fixed set), e.g. for metrics. Default: never called.
+  virtual void SetErrorListener(std::function<void(std::string_view op)> /*listener*/) {}
 };
 
 }  // namespace friendgate::policy

@@ -3,53 +3,74 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <memory>
-#include <vector>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "friendgate/v1/policy_admin.grpc.pb.h"
-#include "services/policy/clock.h"
-#include "services/policy/decision_observer.h"
+#include "services/policy/event_log.h"
 
 namespace friendgate::policy {
 
 class EventWatcher;
 
-// Fans decided events out to WatchEvents streams. OnDecided never blocks on
-// a watcher: each watcher has a bounded queue, and a full queue drops the
-// event for that watcher only (counted, and announced in its stream).
-class WatchHub final : public DecisionObserver {
+// Serves WatchEvents streams from an EventLog. The decision path only
+// appends to the log: no watcher is touched, nothing is serialized per
+// watcher, no watcher lock is taken. Each stream keeps its own position in
+// the log; one writer thread, at a lower CPU priority than the threads that
+// decide, starts every write (the next event of a stream whose previous
+// write completed, or of a stream that had caught up, after appends). Each
+// event is serialized once, on first write, and shared by every stream.
+class WatchHub {
  public:
-  explicit WatchHub(const Clock* clock) : clock_(clock) {}
-  ~WatchHub() override;
+  // `log` must outlive the hub; the hub sets its append listener.
+  // `max_watchers`: concurrent streams; more end with RESOURCE_EXHAUSTED.
+  WatchHub(EventLog* log, size_t max_watchers);
+  ~WatchHub();
 
-  void OnDecided(const v1::FriendshipEvent& event, const v1::Decision& decision) override;
-
-  // Starts a WatchEvents stream (the reactor returned to gRPC).
-  grpc::ServerWriteReactor<v1::WatchEventsResponse>* Watch(grpc::CallbackServerContext* context,
-                                                           const v1::WatchEventsRequest& request);
+  // Starts a WatchEvents stream: `request` is a serialized
+  // WatchEventsRequest (the method is served raw, so that events go out as
+  // the shared serialized bytes).
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer& request);
   // Ends every stream with UNAVAILABLE and refuses new ones (draining).
   void Shutdown();
 
   size_t watcher_count() const;
-  // Called with the number of watchers after each change, and with the
-  // number of events dropped (metrics). Set before serving; called under the
-  // hub lock, so they must be quick and must not call back into the hub.
+  // Called with the number of watchers after each change, with the number
+  // of events dropped, and once per refused stream (metrics). Set before
+  // serving; may be called under the hub lock, so they must be quick and
+  // must not call back into the hub.
   std::function<void(size_t)> on_watchers_changed;
   std::function<void(uint64_t)> on_dropped;
+  std::function<void()> on_refused;
 
  private:
   friend class EventWatcher;
   void Remove(EventWatcher* watcher);
+  void OnAppended();
+  void Queue(EventWatcher* watcher);
+  void WriteLoop();
 
-  const Clock* clock_;
+  EventLog* const log_;
+  const size_t max_watchers_;
   mutable absl::Mutex mu_;
   absl::flat_hash_set<EventWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Streams waiting for the next append; while zero, appends wake nothing.
+  std::atomic<int64_t> idle_watchers_{0};
+  std::atomic<bool> wake_pending_{false};
+  absl::Mutex wake_mu_;
+  absl::CondVar wake_cv_;
+  bool stop_ ABSL_GUARDED_BY(wake_mu_) = false;
+  // Streams whose next write may start.
+  std::deque<EventWatcher*> ready_ ABSL_GUARDED_BY(wake_mu_);
+  std::thread writer_;
 };
 
 }  // namespace friendgate::policy

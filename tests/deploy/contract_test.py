@@ -326,6 +326,21 @@ def start_component(docs, workdir, component, binaries, policy_target=None):
             argv.append("%s=%s" % (name, local))
         else:
             argv.append(arg)
+    # The gateway's http.metrics_listen (its config file) serves the "metrics" port.
+    config_flag = [a for a in c.get("args", []) if a.startswith("--config=")]
+    if component == "gateway" and config_flag:
+        local = sandbox.local_path(config_flag[0].split("=", 1)[1])
+        with open(local) as f:
+            config = yaml.safe_load(f) or {}
+        metrics_listen = (config.get("http") or {}).get("metrics_listen")
+        if metrics_listen:
+            check(ports.get("metrics") == port_of(metrics_listen),
+                  "gateway: http.metrics_listen=%s but containerPort 'metrics' is %s"
+                  % (metrics_listen, ports.get("metrics")))
+            listen["metrics"] = port_of(metrics_listen)
+            config["http"]["metrics_listen"] = "127.0.0.1:0"
+            with open(local, "w") as f:  # through the volume's symlinks
+                yaml.safe_dump(config, f)
     for port_name in ports:
         check(port_name in listen, "%s: containerPort %r is served by no listen flag"
               % (component, port_name))
@@ -694,7 +709,14 @@ def run(args, workdir):
         check_probes(gateway, health)
         check_callbacks(docs, gateway, policy)
         check_rules_reload(docs, gateway, policy)
-        check_metrics(gateway, "http")
+        if "metrics" in gateway["ports"]:
+            check_metrics(gateway, "metrics")
+            status, _ = http("GET", "http://127.0.0.1:%d/metrics" % gateway["ports"]["http"])
+            check(status == 404, "gateway: /metrics on the callback port -> %s, want 404 (it "
+                  "has its own port)" % status)
+            print("  gateway GET /metrics on port 'http' -> 404 (served on 'metrics' only)")
+        else:
+            check_metrics(gateway, "http")
         check_metrics(policy, "metrics")
         for c in started:
             check(c["proc"].alive(), "%s died:\n%s" % (c["proc"].name, c["proc"].output()))

@@ -2,8 +2,10 @@
 """Checks deploy/docker/Dockerfile without a Docker engine (none runs here).
 
 For each runtime target (gateway, policy):
-  * it starts FROM debian:bookworm-slim (the distribution CI builds on, so the Debian
-    package names and library versions are the ones the binaries were linked against);
+  * it starts FROM debian:<major>.<point>-slim, pinned by point release, with the major
+    version of this machine (the distribution CI builds on, so the Debian package names
+    and library versions are the ones the binaries were linked against);
+  * apt-get and the build run with BuildKit cache mounts;
   * its apt package list is exactly the packages that provide the shared libraries the
     built binary needs (readelf NEEDED -> dpkg -S on this Debian 12 machine), minus those
     already in the base image, plus NON_LIBRARY_PACKAGES (the policy image's
@@ -127,6 +129,11 @@ def main():
     expect("build" in all_stages, "no build stage")
     build = all_stages.get("build", [])
     build_runs = " ".join(r for i, r in build if i == "RUN")
+    expect(all("--mount=type=cache" in r for i, r in build if i == "RUN" and
+               ("install-deps" in r or "cmake" in r)),
+           "build: install-deps and the compile run without cache mounts")
+    with open("/etc/debian_version") as f:
+        debian_major = f.read().strip().split(".")[0]
     expect("scripts/install-deps" in build_runs and "--preset release" in build_runs,
            "the build stage must use scripts/install-deps and the release preset")
     for target, binary in BINARIES.items():
@@ -134,8 +141,11 @@ def main():
         if stage is None:
             failures.append("no %s stage" % target)
             continue
-        expect(stage[0][1] == "debian:bookworm-slim",
-               "%s: FROM %s, not debian:bookworm-slim" % (target, stage[0][1]))
+        expect(re.fullmatch(r"debian:%s\.\d+-slim" % debian_major, stage[0][1]) is not None,
+               "%s: FROM %s, not debian:%s.<point>-slim (pinned, and the Debian the "
+               "binaries were built and tested on)" % (target, stage[0][1], debian_major))
+        expect(all("--mount=type=cache" in r for i, r in stage if i == "RUN" and "apt-get" in r),
+               "%s: apt-get runs without cache mounts" % target)
         need = needed_packages(built[target])
         want = (set(need.values()) - BASE_IMAGE_PACKAGES) | NON_LIBRARY_PACKAGES[target]
         have = apt_packages(stage)

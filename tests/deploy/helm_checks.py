@@ -37,7 +37,8 @@ import yaml
 NAMESPACE = "friendgate"
 
 
-EXTRA_VALUES = ("commands-values.yaml", "policy-off-values.yaml", "production-values.yaml")
+EXTRA_VALUES = ("commands-values.yaml", "policy-off-values.yaml", "production-values.yaml",
+                "shared-state-values.yaml")
 # Every rendered variant the Kubernetes schema check validates: (name, values files under
 # ci/, --kube-version or None for helm's default).
 VARIANTS = [
@@ -48,6 +49,7 @@ VARIANTS = [
     ("production@1.29", ["production-values.yaml"], "1.29.0"),
     ("commands", ["commands-values.yaml"], None),
     ("policy-off", ["policy-off-values.yaml"], None),
+    ("shared-state", ["shared-state-values.yaml"], None),
 ]
 
 
@@ -116,6 +118,10 @@ PARITY = [
     ("http.io_threads 65", {"http": {"io_threads": 65}}, "io_threads", "http.io_threads"),
     ("http.max_connections 2000000", {"http": {"max_connections": 2000000}},
      "max_connections", "http.max_connections"),
+    ("http.drain_accept_s 301", {"http": {"drain_accept_s": 301}},
+     "drain_accept_s", "http.drain_accept_s"),
+    ("http.metrics_listen not host:port", {"http": {"metrics_listen": "9091"}},
+     "metrics_listen", "http.metrics_listen"),
     ("policy.max_batch_size 5000", {"policy": {"max_batch_size": 5000}},
      "max_batch_size", "policy.max_batch_size"),
     ("policy.max_in_flight_batches 2000", {"policy": {"max_in_flight_batches": 2000}},
@@ -247,13 +253,15 @@ class Checker:
         for d in docs:
             if d["kind"] == "ConfigMap" and "gateway.yaml" in d.get("data", {}):
                 config = yaml.safe_load(d["data"]["gateway.yaml"]) or {}
-                self.gateway_drain_ms = (config.get("http") or {}).get("drain_timeout_ms") or 10000
+                http_cfg = config.get("http") or {}
+                self.gateway_drain_ms = ((http_cfg.get("drain_timeout_ms") or 10000) +
+                                         1000 * (http_cfg.get("drain_accept_s") or 0))
 
     def defaults(self):
         docs = self.docs()
         self.set_gateway_drain(docs)
         kinds = self.common_checks(docs, "defaults")
-        want = {"ConfigMap": 2, "Deployment": 2, "Service": 3, "PodDisruptionBudget": 2,
+        want = {"ConfigMap": 2, "Deployment": 2, "Service": 4, "PodDisruptionBudget": 2,
                 "NetworkPolicy": 2, "ServiceAccount": 1, "Pod": 1}
         got = {k: len(v) for k, v in kinds.items()}
         self.expect(got == want, "defaults: objects %s, expected %s" % (got, want))
@@ -275,6 +283,22 @@ class Checker:
             self.expect(len(spread) == 1 and spread[0]["topologyKey"] ==
                         "topology.kubernetes.io/zone" and spread[0]["whenUnsatisfiable"] ==
                         "ScheduleAnyway", "defaults: %s: zone spread" % component)
+        # /metrics on its own port: the callback Service has the http port only, a
+        # -metrics Service the metrics port; the config names that port.
+        services = {s["metadata"]["name"]: s for s in kinds["Service"]}
+        self.expect([p["name"] for p in services["fg-friendgate-gateway"]["spec"]["ports"]] ==
+                    ["http"], "defaults: the callback Service exposes the http port only")
+        self.expect([p["name"] for p in services["fg-friendgate-gateway-metrics"]["spec"]
+                     ["ports"]] == ["metrics"], "defaults: a metrics Service")
+        cm = [c for c in kinds["ConfigMap"] if "gateway.yaml" in c["data"]][0]
+        http_cfg = yaml.safe_load(cm["data"]["gateway.yaml"])["http"]
+        self.expect(http_cfg.get("metrics_listen") == "0.0.0.0:9091" and
+                    http_cfg.get("drain_accept_s") == 5,
+                    "defaults: http.metrics_listen from gateway.metrics, drain_accept_s 5")
+        policy = [d for d in kinds["Deployment"] if d["metadata"]["name"].endswith("-policy")][0]
+        self.expect("--max-connection-age-ms=300000" in
+                    policy["spec"]["template"]["spec"]["containers"][0]["args"],
+                    "defaults: the policy's max connection age (5 min)")
         # Below Kubernetes 1.30 the preStop is exec /bin/sleep (no native sleep action).
         for dep in self.docs(kube_version="1.29.0"):
             if dep["kind"] != "Deployment":
@@ -383,8 +407,48 @@ class Checker:
                                                                    "protocol": "TCP"}]]
         self.expect(to_policy and to_policy[0]["to"][0]["namespaceSelector"],
                     "policy-off: gateway egress to the policy target's port and peers")
+        # Shared state and TLS (flags of issues 15 and 17; off by default).
+        docs = self.docs([os.path.join(self.chart, "ci", "shared-state-values.yaml")])
+        kinds = {}
+        for d in docs:
+            kinds.setdefault(d["kind"], []).append(d)
+        policy = [d for d in kinds["Deployment"] if d["metadata"]["name"].endswith("-policy")][0]
+        main = policy["spec"]["template"]["spec"]["containers"][0]
+        args = main["args"]
+        self.expect("--store=redis://fg-friendgate-redis.friendgate.svc.cluster.local:6379/0"
+                    in args and "--store-prefix=friendgate:" in args,
+                    "shared-state: --store and --store-prefix")
+        env = {e["name"]: e for e in main.get("env", [])}
+        self.expect(env.get("FRIENDGATE_REDIS_PASSWORD", {}).get("valueFrom", {}).get(
+            "secretKeyRef", {}).get("name") == "fg-friendgate-redis",
+            "shared-state: FRIENDGATE_REDIS_PASSWORD from the Redis Secret")
+        self.expect(all(a in args for a in ("--tls-cert-file=/etc/friendgate/tls/tls.crt",
+                                            "--tls-key-file=/etc/friendgate/tls/tls.key",
+                                            "--tls-client-ca-file=/etc/friendgate/tls/ca.crt",
+                                            "--admin-tokens-file=/etc/friendgate/admin/tokens")),
+                    "shared-state: TLS and admin token flags")
+        self.expect("tcpSocket" in main["readinessProbe"], "shared-state: TLS -> tcpSocket probes")
+        redis = kinds.get("StatefulSet", [])
+        self.expect(len(redis) == 1 and "--appendonly" in redis[0]["spec"]["template"]["spec"]
+                    ["containers"][0]["args"], "shared-state: a Redis StatefulSet with AOF")
+        self.expect(any(n["metadata"]["name"] == "fg-friendgate-redis"
+                        for n in kinds["NetworkPolicy"]), "shared-state: Redis NetworkPolicy")
+        cm = [c for c in kinds["ConfigMap"] if "gateway.yaml" in c["data"]][0]
+        tls = yaml.safe_load(cm["data"]["gateway.yaml"])["policy"].get("tls", {})
+        self.expect(tls == {"ca_file": "/etc/friendgate/policy-tls/ca.crt",
+                            "cert_file": "/etc/friendgate/policy-tls/tls.crt",
+                            "key_file": "/etc/friendgate/policy-tls/tls.key",
+                            "server_name": "friendgate-policy"},
+                    "shared-state: the gateway config's policy.tls: %s" % tls)
+        # The defaults pass none of these flags: this release's binaries lack them.
+        for d in self.docs():
+            for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+                bad = [a for a in c.get("args", []) if a.split("=")[0] in (
+                    "--store", "--store-prefix", "--tls-cert-file", "--tls-key-file",
+                    "--tls-client-ca-file", "--admin-tokens-file")]
+                self.expect(not bad, "defaults pass flags the binaries lack: %s" % bad)
         print("commands: policy commands/secrets/CA/state/salt/extras render; policy-off "
-              "renders the gateway alone")
+              "renders the gateway alone; shared state and TLS render (off by default)")
 
     # --- schema -------------------------------------------------------------------
     BAD = [
@@ -422,6 +486,11 @@ class Checker:
         ("policy ServiceMonitor without metrics", ["policy.serviceMonitor.enabled=true"],
          "needs policy.metrics.enabled"),
         ("policy off without a target", ["policy.enabled=false"], "gateway.policyTarget"),
+        ("gateway ServiceMonitor without its metrics port",
+         ["gateway.metrics.enabled=false", "gateway.serviceMonitor.enabled=true"],
+         "needs gateway.metrics.enabled"),
+        ("metrics_listen set by hand", ["gateway.config.http.metrics_listen=0.0.0.0:1"],
+         "set by the chart"),
         ("a target with the chart's policy", ["gateway.policyTarget=dns:///x:1"],
          "only for policy.enabled=false"),
         ("commands without config", ["policy.commands.enabled=true"],
@@ -431,6 +500,10 @@ class Checker:
          "replicaCount=1"),
         ("salt without a policy Secret", ["policy.decisionLog.saltSecretKey=salt"],
          "names a key of policy.secret"),
+        ("per-pod state refused", ["store.allowPerPodState=false"], "store.type=memory"),
+        ("redis store without a Redis", ["store.type=redis"], "needs redis.enabled"),
+        ("policy TLS without a Secret", ["policy.tls.enabled=true"],
+         "needs policy.tls.existingSecret"),
         ("policy existingSecret and data", ["policy.secret.existingSecret=s",
                                             "policy.secret.data.k=v"],
          "either existingSecret or data"),
@@ -533,6 +606,38 @@ class Checker:
             print("%-45s chart: %s" % (why, chart_line.strip()[-110:]))
             print("%-45s binary: %s" % ("", (binary or "(started!)").strip().splitlines()[-1][-110:]))
 
+    # --- release path ---------------------------------------------------------------
+    def release(self):
+        validator = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube-validate",
+                                 "node_modules", ".bin", "action-validator")
+        workflow = os.path.join(self.source, ".github", "workflows", "release.yaml")
+        out = subprocess.run([validator, workflow], capture_output=True, text=True)
+        self.expect(out.returncode == 0, "action-validator refused %s:\n%s%s"
+                    % (workflow, out.stdout, out.stderr))
+        with open(workflow) as f:
+            text = f.read()
+        # Control: the validator refuses a job without runs-on.
+        with tempfile.TemporaryDirectory() as tmp:
+            broken = os.path.join(tmp, "broken.yaml")
+            with open(broken, "w") as f:
+                f.write(text.replace("runs-on:", "runs_on:", 1))
+            bad = subprocess.run([validator, broken], capture_output=True, text=True)
+            self.expect(bad.returncode != 0, "action-validator accepted a job without runs-on")
+        flow = yaml.safe_load(text)
+        steps = [s for job in flow["jobs"].values() for s in job["steps"]]
+        build = [s for s in steps if s.get("uses", "").startswith("docker/build-push-action")]
+        self.expect(build and "linux/amd64,linux/arm64" in build[0]["with"]["platforms"] and
+                    build[0]["with"].get("labels") and build[0]["with"].get("annotations"),
+                    "release: images for amd64 and arm64 with OCI labels and annotations")
+        self.expect("helm push" in text and "oci://" in text,
+                    "release: the chart is pushed as an OCI artifact")
+        with open(os.path.join(self.chart, "Chart.yaml")) as f:
+            chart = yaml.safe_load(f)
+        for key in ("home", "sources", "icon", "maintainers"):
+            self.expect(chart.get(key), "Chart.yaml has no %s" % key)
+        print("release: workflow valid (action-validator), a broken one refused; Chart.yaml "
+              "has home/sources/icon/maintainers")
+
     # --- rolls --------------------------------------------------------------------
     def annotations(self, component, sets):
         for d in self.docs(sets=sets):
@@ -581,13 +686,13 @@ def main():
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--gateway", help="the built friendgate-gateway (for parity)")
     ap.add_argument("check", choices=["lint", "defaults", "full", "commands", "kube", "schema",
-                                      "parity", "rolls", "generated"])
+                                      "parity", "release", "rolls", "generated"])
     args = ap.parse_args()
     if args.check == "parity" and not args.gateway:
         ap.error("parity needs --gateway")
     c = Checker(args.helm, args.source_dir, args.gateway)
     {"lint": c.lint, "defaults": c.defaults, "full": c.full_values, "commands": c.commands,
-     "kube": c.kube, "parity": c.parity,
+     "kube": c.kube, "parity": c.parity, "release": c.release,
      "schema": c.schema,
      "rolls": c.rolls, "generated": c.generated}[args.check]()
     for f in c.failures:

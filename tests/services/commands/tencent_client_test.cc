@@ -325,7 +325,7 @@ absl::Duration DeleteFromThreads(TencentClient& client, int threads, int per_thr
 
 // The rate limit, measured on the real clock: N requests with a bucket of
 // `burst` at `rate` per second cannot take less than (N - burst) / rate, and
-// the emulator (allowing rate + burst in any one-second window) never
+// the emulator (allowing about rate + burst in any one-second window) never
 // throttles. Several threads share the one client, as callers do.
 TEST(TencentClientTest, RateLimitIsSharedAndRespected) {
   constexpr double kRate = 40;
@@ -333,7 +333,11 @@ TEST(TencentClientTest, RateLimitIsSharedAndRespected) {
   constexpr int kThreads = 3;
   constexpr int kPerThread = 20;
   TencentEmulatorOptions options = EmulatorOptions();
-  options.max_per_second = static_cast<int>(kRate) + kBurst;
+  // The emulator counts arrivals, not sends: on a loaded machine a stall
+  // between the client's token and the emulator's accept lets sends from
+  // up to ~1.25 s arrive within one second. The margin keeps the check
+  // about gross overruns; the elapsed-time bound below is the exact one.
+  options.max_per_second = static_cast<int>(kRate * 1.25) + kBurst;
   TencentEmulator emulator(options);
   TencentSettings settings = Settings();
   settings.rate_per_second = kRate;

@@ -8,7 +8,7 @@ namespace {
 const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
 
 TEST(EventDedupeTest, ARepeatWithinTheWindowIsSeenOnce) {
-  EventDedupe dedupe(absl::Hours(1), 100);
+  MemoryEventDedupe dedupe(absl::Hours(1), 100);
   EXPECT_TRUE(dedupe.FirstSeen("ev-1", kStart));
   EXPECT_FALSE(dedupe.FirstSeen("ev-1", kStart + absl::Minutes(59)));
   EXPECT_TRUE(dedupe.FirstSeen("ev-2", kStart));
@@ -22,7 +22,7 @@ TEST(EventDedupeTest, ARepeatWithinTheWindowIsSeenOnce) {
 }
 
 TEST(EventDedupeTest, BoundedOldestFirst) {
-  EventDedupe dedupe(absl::Hours(1), 3);
+  MemoryEventDedupe dedupe(absl::Hours(1), 3);
   for (const char* id : {"a", "b", "c", "d"}) EXPECT_TRUE(dedupe.FirstSeen(id, kStart));
   EXPECT_EQ(dedupe.size(), 3u);
   EXPECT_EQ(dedupe.evicted(), 1u);

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -58,25 +57,6 @@ TEST(MemoryStoreTest, SlidingWindowAndSweep) {
   EXPECT_EQ(store->GetStats().counter_keys, 1u);  // newest (t0+10) still in window
   store->SweepExpired(t0 + absl::Seconds(20));
   EXPECT_EQ(store->GetStats().counter_keys, 0u);
-}
-
-TEST(MemoryStoreTest, RingGrowsToTheLimitAndExpiresOldestFirst) {
-  auto store = MemoryStore::Open("").value();
-  const absl::Time t0 = absl::FromUnixSeconds(5000);
-  const CounterKey key{"r", "t", 4, "u"};
-  const absl::Duration w = absl::Seconds(100);
-  for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(store->Record(key, 4, w, t0 + absl::Seconds(i)).value(),
-              static_cast<uint32_t>(std::min(i, 4)));
-  }
-  // Kept: t0+6..t0+9. At t0+106 the first of them has left the window.
-  EXPECT_EQ(store->Count(key, w, t0 + absl::Seconds(106)).value(), 3u);
-  EXPECT_EQ(store->Count(key, w, t0 + absl::Seconds(109)).value(), 0u);
-  // A time from the past (another replica's clock) counts as the newest.
-  EXPECT_TRUE(store->TryAcquire(key, 4, w, t0 + absl::Seconds(200)).value());
-  EXPECT_TRUE(store->TryAcquire(key, 4, w, t0 + absl::Seconds(150)).value());
-  EXPECT_EQ(store->Count(key, w, t0 + absl::Seconds(299)).value(), 2u);
-  EXPECT_EQ(store->Count(key, w, t0 + absl::Seconds(300)).value(), 0u);
 }
 
 }  // namespace

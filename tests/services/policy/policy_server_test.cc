@@ -107,6 +107,8 @@ class PolicyServerTest : public ::testing::Test {
     options.decision_log_salt = "pepper";
     options.state_file = dir_ + "/state.txtpb";
     options.rules_poll = poll;
+    options.recent_decisions = recent_decisions_;
+    options.max_watchers = max_watchers_;
     auto server = PolicyServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -152,6 +154,8 @@ class PolicyServerTest : public ::testing::Test {
 
   std::string dir_;
   std::string rules_path_;
+  size_t recent_decisions_ = 10000;
+  size_t max_watchers_ = 1000;
   std::unique_ptr<PolicyServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::PolicyService::Stub> policy_;
@@ -176,7 +180,8 @@ TEST_F(PolicyServerTest, DecidesAndLogsWithHashedUsers) {
   EXPECT_THAT(line, HasSubstr(R"("matched_rule_ids":["bl"])"));
   EXPECT_THAT(line, HasSubstr(R"("verdict":"VERDICT_REFUSE")"));
   EXPECT_THAT(line, HasSubstr(R"("latency_us":)"));
-  EXPECT_THAT(line, HasSubstr("\"to\":\"" + Sha256Hex("pepperblocked_user").substr(0, 16) + "\""));
+  // HMAC-SHA256("pepper", "blocked_user"), first 16 hex characters.
+  EXPECT_THAT(line, HasSubstr(R"("to":"314180070612ce72")"));
   EXPECT_THAT(line, ::testing::Not(HasSubstr("blocked_user")));
 }
 
@@ -478,7 +483,12 @@ TEST_F(PolicyServerTest, StalledWatcherDoesNotBlockDecisionsOrOtherWatchers) {
                                 grpc::InsecureChannelCredentials(), args);
   auto stalled_admin = v1::PolicyAdmin::NewStub(stalled_channel);
   Watcher stalled(stalled_admin.get(), small, /*read=*/false);
-  Watcher healthy(admin_.get(), {});
+  // The healthy watcher may lag by all the events (the writer thread yields
+  // to the deciding threads on a busy machine, so it can fall behind while
+  // decisions run flat out; it must then catch up, losing nothing).
+  v1::WatchEventsRequest unhurried;
+  unhurried.set_buffer_size(10000);
+  Watcher healthy(admin_.get(), unhurried);
   // Enough events (with long payloads) to fill the stalled stream's HTTP/2
   // window and then its 2-slot buffer many times over.
   constexpr int kEvents = 3000;
@@ -489,7 +499,8 @@ TEST_F(PolicyServerTest, StalledWatcherDoesNotBlockDecisionsOrOtherWatchers) {
     v1::Decision d;
     ASSERT_TRUE(Decide(request, &d).ok()) << i;
   }
-  ASSERT_TRUE(healthy.WaitFor(kEvents));
+  ASSERT_TRUE(healthy.WaitFor(kEvents))
+      << healthy.events().size() << " dropped " << healthy.dropped();
   EXPECT_EQ(healthy.events().size(), static_cast<size_t>(kEvents));
   EXPECT_EQ(healthy.dropped(), 0u);
   // The stalled watcher, reading at last, is told what it missed.
@@ -519,6 +530,97 @@ TEST_F(PolicyServerTest, DrainEndsWatchStreamsAndReportsNotServing) {
   EXPECT_EQ(watcher.status().error_code(), grpc::StatusCode::UNAVAILABLE);
   health_context.TryCancel();
   drain.join();
+}
+
+// Every delivered event carries its position; a stream that starts after a
+// position gets exactly the events decided after it, and
+// ListRecentDecisions reads the same log.
+TEST_F(PolicyServerTest, WatchEventsResumesAfterAPosition) {
+  Start();
+  std::string last;
+  {
+    Watcher first(admin_.get(), {});
+    v1::Decision d;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(Decide(Request("a" + std::to_string(i)), &d).ok());
+    ASSERT_TRUE(first.WaitFor(3));
+    const auto events = first.events();
+    EXPECT_NE(events[0].position(), events[1].position());
+    last = events[2].position();
+    ASSERT_FALSE(last.empty());
+  }
+  v1::Decision d;
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Decide(Request("b" + std::to_string(i)), &d).ok());
+  v1::WatchEventsRequest resume;
+  resume.set_start_after(last);
+  Watcher second(admin_.get(), resume);
+  ASSERT_TRUE(second.WaitFor(2));
+  ASSERT_TRUE(Decide(Request("c0"), &d).ok());
+  ASSERT_TRUE(second.WaitFor(3));
+  const auto events = second.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].event().relations(0).to_user(), "b0");
+  EXPECT_EQ(events[1].event().relations(0).to_user(), "b1");
+  EXPECT_EQ(events[2].event().relations(0).to_user(), "c0");
+  EXPECT_EQ(second.dropped(), 0u);
+
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ListRecentDecisionsRequest request;
+  request.set_limit(2);
+  v1::ListRecentDecisionsResponse recent;
+  ASSERT_TRUE(admin_->ListRecentDecisions(&context, request, &recent).ok());
+  ASSERT_EQ(recent.decisions_size(), 2);
+  EXPECT_EQ(recent.decisions(0).position(), events[2].position());
+  EXPECT_EQ(recent.decisions(1).position(), events[1].position());
+}
+
+// Resuming after a position the log has trimmed: one `dropped` item with
+// the number of events lost, then everything the log still holds.
+TEST_F(PolicyServerTest, WatchEventsResumeAfterTrimmedPositionReportsTheGap) {
+  recent_decisions_ = 5;
+  Start();
+  std::string first_position;
+  {
+    Watcher watcher(admin_.get(), {});
+    v1::Decision d;
+    ASSERT_TRUE(Decide(Request("x"), &d).ok());
+    ASSERT_TRUE(watcher.WaitFor(1));
+    first_position = watcher.events()[0].position();
+  }
+  v1::Decision d;
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(Decide(Request("y" + std::to_string(i)), &d).ok());
+  // 13 events, the log keeps 5: events 2-8 are gone.
+  v1::WatchEventsRequest resume;
+  resume.set_start_after(first_position);
+  Watcher watcher(admin_.get(), resume);
+  ASSERT_TRUE(watcher.WaitFor(5, /*want_dropped=*/true));
+  EXPECT_EQ(watcher.dropped(), 7u);
+  const auto events = watcher.events();
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].event().relations(0).to_user(), "y7");
+  EXPECT_EQ(events[4].event().relations(0).to_user(), "y11");
+
+  v1::WatchEventsRequest bad;
+  bad.set_start_after("not a position");
+  Watcher refused(admin_.get(), bad);
+  ASSERT_TRUE(refused.WaitDone());
+  EXPECT_EQ(refused.status().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PolicyServerTest, WatchersBeyondTheCapAreRefused) {
+  max_watchers_ = 2;
+  Start();
+  Watcher a(admin_.get(), {});
+  Watcher b(admin_.get(), {});
+  Watcher c(admin_.get(), {});
+  ASSERT_TRUE(c.WaitDone());
+  EXPECT_EQ(c.status().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(testing::Get(server_->metrics_port(), "/metrics").body,
+              HasSubstr("friendgate_policy_watch_refused_total 1"));
+  v1::Decision d;
+  ASSERT_TRUE(Decide(Request("z"), &d).ok());
+  EXPECT_TRUE(a.WaitFor(1));
+  EXPECT_TRUE(b.WaitFor(1));
 }
 
 // examples/rules.yaml loads and shows each rule kind as documented.

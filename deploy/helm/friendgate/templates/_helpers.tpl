@@ -83,9 +83,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- div (add (int .) 999) 1000 -}}
 {{- end -}}
 
+{{/* The gateway's whole drain in ms: http.drain_accept_s (still accepting, /readyz 503)
+     then http.drain_timeout_ms (in-flight requests). */}}
 {{- define "friendgate.gateway.drainMs" -}}
 {{- $http := .Values.gateway.config.http | default dict -}}
-{{- $http.drain_timeout_ms | default 10000 | int -}}
+{{- add ($http.drain_timeout_ms | default 10000 | int) (mul ($http.drain_accept_s | default 0 | int) 1000) -}}
 {{- end -}}
 
 {{/* Grace period: preStop sleep + drain + 5 s of margin for exit, or the value given
@@ -207,7 +209,53 @@ topologySpreadConstraints:
 {{- end }}
 {{- end -}}
 
+{{/* The gateway config file: gateway.config, plus http.metrics_listen when
+     gateway.metrics.enabled (the chart's metrics port). */}}
+{{- define "friendgate.gateway.configFile" -}}
+{{- $cfg := deepCopy (.Values.gateway.config | default dict) -}}
+{{- $tls := .Values.gateway.policyTls -}}
+{{- if $tls.enabled -}}
+{{- $pol := get $cfg "policy" | default dict -}}
+{{- $t := dict "ca_file" "/etc/friendgate/policy-tls/ca.crt" -}}
+{{- if $tls.clientCert }}{{ $_ := set $t "cert_file" "/etc/friendgate/policy-tls/tls.crt" }}{{ $_ := set $t "key_file" "/etc/friendgate/policy-tls/tls.key" }}{{ end -}}
+{{- with $tls.serverName }}{{ $_ := set $t "server_name" . }}{{ end -}}
+{{- $_ := set $pol "tls" $t -}}
+{{- $_ := set $cfg "policy" $pol -}}
+{{- end -}}
+{{- if .Values.gateway.metrics.enabled -}}
+{{- $http := get $cfg "http" | default dict -}}
+{{- $_ := set $http "metrics_listen" (include "friendgate.listen" (dict "host" .Values.listenHost "port" .Values.gateway.metrics.port)) -}}
+{{- $_ := set $cfg "http" $http -}}
+{{- end -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
 {{/* The components this release deploys, as a JSON list. */}}
 {{- define "friendgate.components" -}}
 {{- if .Values.policy.enabled -}}["gateway","policy"]{{- else -}}["gateway"]{{- end -}}
+{{- end -}}
+
+{{- define "friendgate.redisSecretName" -}}
+{{- if .Values.redis.enabled -}}
+{{- default (printf "%s-redis" (include "friendgate.fullname" .)) .Values.redis.auth.existingSecret -}}
+{{- else -}}
+{{- .Values.externalRedis.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "friendgate.redisSecretKey" -}}
+{{- if .Values.redis.enabled -}}
+{{- if .Values.redis.auth.existingSecret }}{{ .Values.redis.auth.existingSecretPasswordKey }}{{ else }}redis-password{{ end -}}
+{{- else -}}
+{{- .Values.externalRedis.existingSecretPasswordKey -}}
+{{- end -}}
+{{- end -}}
+
+{{/* --store's value: the chart's Redis, or externalRedis.url. */}}
+{{- define "friendgate.storeUrl" -}}
+{{- if .Values.redis.enabled -}}
+redis://{{ include "friendgate.fullname" . }}-redis.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}:6379/0
+{{- else -}}
+{{- .Values.externalRedis.url -}}
+{{- end -}}
 {{- end -}}

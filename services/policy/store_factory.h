@@ -1,0 +1,45 @@
+#ifndef FRIENDGATE_SERVICES_POLICY_STORE_FACTORY_H_
+#define FRIENDGATE_SERVICES_POLICY_STORE_FACTORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/cli.h"
+#include "common/redis/redis_client.h"
+#include "services/policy/memory_store.h"
+#include "services/policy/store.h"
+
+namespace friendgate::policy {
+
+// The --store* flags of friendgate-policy.
+struct StoreFlags {
+  std::string store = "memory";  // memory | redis://... | redis+sentinel://...
+  std::string prefix = "friendgate:";
+  std::string password_file;
+  int64_t timeout_ms = 50;
+  int64_t pool_size = 8;
+};
+
+void AddStoreFlags(FlagSet& cli, StoreFlags* flags);
+
+struct OpenedStore {
+  std::unique_ptr<PolicyStore> store;
+  // The Redis connections the store uses (null with --store=memory), for
+  // other state shared across replicas (the commands' outbound limits).
+  std::shared_ptr<redis::Client> redis;
+};
+
+// The store the flags name. The Redis password comes from --store-password-file
+// or the FRIENDGATE_REDIS_PASSWORD variable (never a flag, never logged).
+// `state_file` (--state-file) belongs to the memory store; with Redis it is
+// refused. Flag mistakes are kInvalidArgument.
+// `memory_limits` (--max-counter-keys, --max-list-entries) bound the memory
+// store only.
+absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file,
+                                      const MemoryStoreLimits& memory_limits = {});
+
+}  // namespace friendgate::policy
+
+#endif  // FRIENDGATE_SERVICES_POLICY_STORE_FACTORY_H_
