@@ -69,7 +69,8 @@ class EventLog {
   virtual ~EventLog() = default;
 
   // Appends `decided` (its `position` is set by the log) and returns the
-  // position it got.
+  // position it got, or "" when the log assigns it later (a shared log
+  // appends from a buffer, off the decision path).
   virtual absl::StatusOr<std::string> Append(v1::DecidedEvent decided) = 0;
   // The position of the newest event (when the log is empty, a position
   // before any event): a reader starting there sees exactly the events
@@ -89,6 +90,14 @@ class EventLog {
   // call), on the appending thread: it must be quick and must not block. Set
   // once, before the first Append.
   virtual void SetAppendListener(std::function<void()> listener) = 0;
+  // A log that buffers appends (a shared one, while its backend is down):
+  // called with the number of events dropped from a full buffer, and with
+  // the operation of each failed backend call ("append", "read_events").
+  // May be called on the decision path: must be quick.
+  virtual void SetDropListener(std::function<void(uint64_t)> /*listener*/) {}
+  virtual void SetErrorListener(std::function<void(std::string_view op)> /*listener*/) {}
+  // Events waiting to be appended.
+  virtual size_t buffered() const { return 0; }
 };
 
 // Appends every decided event, with its decision time, to an EventLog.

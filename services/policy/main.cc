@@ -71,6 +71,11 @@ int Run(const Flags& flags) {
   }
   options.store = std::move(store->store);
   options.recent_decisions = static_cast<size_t>(flags.recent_decisions);
+  // With Redis, the shared event stream; declared before the server, so it
+  // is destroyed (buffered events flushed) after the server has stopped.
+  std::unique_ptr<policy::EventLog> event_log =
+      policy::OpenEventLog(flags.store, *store, options.recent_decisions);
+  options.event_log = event_log.get();
   options.max_watchers = static_cast<size_t>(flags.max_watchers);
   options.max_connection_age =
       absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_ms));
@@ -183,7 +188,8 @@ int main(int argc, char** argv) {
   cli.AddInt("recent-decisions", &flags.recent_decisions,
              "How many decided events the in-process event log keeps: what\n"
              "PolicyAdmin.ListRecentDecisions can return and how far a WatchEvents stream can\n"
-             "fall behind or resume (start_after). At least 1.");
+             "fall behind or resume (start_after). With Redis, the newest events kept in memory\n"
+             "for watchers (the stream itself holds --event-stream-max-len). At least 1.");
   cli.AddInt("max-watchers", &flags.max_watchers,
              "Concurrent WatchEvents streams; more are refused with RESOURCE_EXHAUSTED.");
   cli.AddInt("max-counter-keys", &flags.max_counter_keys,

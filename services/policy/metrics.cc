@@ -104,11 +104,23 @@ PolicyMetrics::PolicyMetrics()
                         .Name("friendgate_policy_store_errors_total")
                         .Help("State store calls that failed, by operation (during decisions "
                               "the rule involved is skipped).")
-                        .Register(*registry_)) {
+                        .Register(*registry_)),
+      events_dropped_(prometheus::BuildCounter()
+                          .Name("friendgate_policy_events_dropped_total")
+                          .Help("Decided events dropped before reaching the shared event stream: "
+                                "the oldest, when the buffer of events waiting for Redis was full.")
+                          .Register(*registry_)
+                          .Add({})),
+      events_buffered_(prometheus::BuildGauge()
+                           .Name("friendgate_policy_events_buffered")
+                           .Help("Decided events waiting to be appended to the shared event "
+                                 "stream (Redis down or slow).")
+                           .Register(*registry_)
+                           .Add({})) {
   // Every operation's series exists from the start (at 0), so rates and
   // alerts see it before the first failure.
-  for (const char* op :
-       {"acquire", "record", "count", "in_list", "add", "remove", "list_entries", "sync"}) {
+  for (const char* op : {"acquire", "record", "count", "in_list", "add", "remove", "list_entries",
+                         "sync", "append", "read_events"}) {
     store_errors_.Add({{"op", op}});
   }
   for (int t = 0; t < kTypes; ++t) {
@@ -172,6 +184,12 @@ void PolicyMetrics::ObserveEventDedupe(size_t ids, uint64_t evicted) {
 void PolicyMetrics::CountStoreError(std::string_view op) {
   store_errors_.Add({{"op", std::string(op)}}).Increment();
 }
+
+void PolicyMetrics::CountEventsDropped(uint64_t n) {
+  events_dropped_.Increment(static_cast<double>(n));
+}
+
+void PolicyMetrics::SetEventsBuffered(size_t n) { events_buffered_.Set(static_cast<double>(n)); }
 
 std::string PolicyMetrics::Render() const {
   std::ostringstream out;

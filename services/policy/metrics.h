@@ -42,6 +42,10 @@ class PolicyMetrics {
   void ObserveEventDedupe(size_t ids, uint64_t evicted);
   // A failed store call, by operation (a fixed set named by the store).
   void CountStoreError(std::string_view op);
+  // Decided events dropped before reaching a shared event log (its buffer
+  // full while Redis is down), and those waiting in that buffer.
+  void CountEventsDropped(uint64_t n);
+  void SetEventsBuffered(size_t n);
 
   // The Prometheus text exposition format.
   std::string Render() const;
@@ -73,6 +77,8 @@ class PolicyMetrics {
   MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
   uint64_t dedupe_evicted_seen_ ABSL_GUARDED_BY(bounds_mu_) = 0;
   prometheus::Family<prometheus::Counter>& store_errors_;
+  prometheus::Counter& events_dropped_;
+  prometheus::Gauge& events_buffered_;
   // Cached series: Family::Add takes a lock and hashes labels.
   std::array<prometheus::Counter*, kTypes * kPhases * kVerdicts> by_outcome_{};
 };

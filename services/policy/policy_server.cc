@@ -84,6 +84,8 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
     s->own_event_log_ = std::make_unique<MemoryEventLog>(s->options_.recent_decisions);
     s->event_log_ = s->own_event_log_.get();
   }
+  s->event_log_->SetDropListener([metrics](uint64_t n) { metrics->CountEventsDropped(n); });
+  s->event_log_->SetErrorListener([metrics](std::string_view op) { metrics->CountStoreError(op); });
   s->recorder_ = std::make_unique<EventLogRecorder>(s->event_log_, s->clock_);
   s->hub_ = std::make_unique<WatchHub>(s->event_log_, s->options_.max_watchers);
   s->hub_->on_watchers_changed = [metrics](size_t n) { metrics->SetWatchers(n); };
@@ -145,8 +147,10 @@ absl::Status PolicyServer::StartMetrics(const std::string& listen) {
   MemoryStore* memory_store = dynamic_cast<MemoryStore*>(store_.get());
   // Likewise the in-process event id set's.
   MemoryEventDedupe* memory_dedupe = dynamic_cast<MemoryEventDedupe*>(dedupe_.get());
-  http_->Get("/metrics", [metrics, memory_store, memory_dedupe](const httplib::Request&,
-                                                                httplib::Response& res) {
+  EventLog* events = event_log_;
+  http_->Get("/metrics", [metrics, memory_store, memory_dedupe, events](const httplib::Request&,
+                                                                        httplib::Response& res) {
+    metrics->SetEventsBuffered(events->buffered());
     if (memory_store != nullptr) {
       metrics->ObserveMemoryStore(memory_store->GetStats(), memory_store->bounds());
     }
@@ -218,6 +222,12 @@ PolicyServer::~PolicyServer() {
   if (http_ != nullptr) {
     http_->stop();
     if (http_thread_.joinable()) http_thread_.join();
+  }
+  // A log that outlives the server (a shared one) must not report to its
+  // metrics.
+  if (event_log_ != nullptr) {
+    event_log_->SetDropListener({});
+    event_log_->SetErrorListener({});
   }
 }
 

@@ -1,5 +1,6 @@
 #include "services/policy/store_factory.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +9,7 @@
 #include "common/redis/redis_client.h"
 #include "common/strings.h"
 #include "services/policy/memory_store.h"
+#include "services/policy/redis_event_log.h"
 #include "services/policy/redis_store.h"
 
 namespace friendgate::policy {
@@ -51,6 +53,13 @@ void AddStoreFlags(FlagSet& cli, StoreFlags* flags) {
              "Deadline of each Redis call, connect included; past it, rate limits fail open.");
   cli.AddInt("store-pool-size", &flags->pool_size,
              "Redis connections per process (calls wait, within their deadline, for a free one).");
+  cli.AddInt("event-stream-max-len", &flags->event_stream_max_len,
+             "With Redis: decided events kept in the shared stream (XADD MAXLEN ~ N), which\n"
+             "WatchEvents resumes (start_after) and ListRecentDecisions read from.");
+  cli.AddInt(
+      "event-buffer", &flags->event_buffer,
+      "With Redis: decided events that wait in this process while Redis is down (then\n"
+      "appended); when full the oldest are dropped (friendgate_policy_events_dropped_total).");
 }
 
 absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file,
@@ -82,6 +91,10 @@ absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string
   if (flags.pool_size < 1 || flags.pool_size > 1024) {
     return absl::InvalidArgumentError("--store-pool-size must be 1-1024");
   }
+  if (flags.event_stream_max_len < 1 || flags.event_buffer < 1 || flags.event_buffer > 10000000) {
+    return absl::InvalidArgumentError(
+        "--event-stream-max-len must be at least 1, --event-buffer 1-10000000");
+  }
   absl::StatusOr<std::string> password = RedisPassword(flags);
   if (!password.ok()) return password.status();
   options->password = std::move(*password);
@@ -98,6 +111,17 @@ absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string
   log::Info("store", {{"type", "redis"}, {"redis", where}, {"prefix", flags.prefix}});
   opened.store = std::move(*store);
   return opened;
+}
+
+std::unique_ptr<EventLog> OpenEventLog(const StoreFlags& flags, const OpenedStore& store,
+                                       size_t mirror_size) {
+  if (store.redis == nullptr) return nullptr;
+  RedisEventLog::Options options;
+  options.prefix = flags.prefix;
+  options.max_len = static_cast<size_t>(flags.event_stream_max_len);
+  options.buffer_size = static_cast<size_t>(flags.event_buffer);
+  options.mirror_size = std::max<size_t>(mirror_size, 1);
+  return std::make_unique<RedisEventLog>(store.redis, std::move(options));
 }
 
 }  // namespace friendgate::policy

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "common/cli.h"
 #include "common/redis/redis_client.h"
+#include "services/policy/event_log.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/store.h"
 
@@ -20,6 +21,10 @@ struct StoreFlags {
   std::string password_file;
   int64_t timeout_ms = 50;
   int64_t pool_size = 8;
+  // The shared event stream (Redis only): MAXLEN ~ N, and how many events
+  // may wait in this process while Redis is down.
+  int64_t event_stream_max_len = 100000;
+  int64_t event_buffer = 10000;
 };
 
 void AddStoreFlags(FlagSet& cli, StoreFlags* flags);
@@ -39,6 +44,13 @@ struct OpenedStore {
 // store only.
 absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string& state_file,
                                       const MemoryStoreLimits& memory_limits = {});
+
+// The shared event log on the store's Redis (WatchEvents and
+// ListRecentDecisions across replicas), or null with --store=memory (the
+// server then keeps its in-process one). `mirror_size`: newest events kept in
+// memory for readers (--recent-decisions).
+std::unique_ptr<EventLog> OpenEventLog(const StoreFlags& flags, const OpenedStore& store,
+                                       size_t mirror_size);
 
 }  // namespace friendgate::policy
 

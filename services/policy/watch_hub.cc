@@ -221,7 +221,11 @@ WatchHub::WatchHub(EventLog* log, size_t max_watchers) : log_(log), max_watchers
   writer_ = std::thread([this] { WriteLoop(); });
 }
 
-WatchHub::~WatchHub() { Shutdown(); }
+WatchHub::~WatchHub() {
+  Shutdown();
+  // A log that outlives the hub (a shared one) must not call back into it.
+  log_->SetAppendListener({});
+}
 
 void WatchHub::OnAppended() {
   // The decision path: with no stream waiting, one atomic load.

@@ -8,9 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/strings.h"
 #include "friendgate/v1/policy_admin.grpc.pb.h"
@@ -64,11 +68,12 @@ class RedisReplicasTest : public ::testing::Test {
     std::ofstream(rules_path_) << kRules;
   }
 
-  Replica StartReplica() {
+  Replica StartReplica(std::vector<std::string> extra_args = {}) {
     Replica r;
-    r.process = StartPolicy(rules_path_, &r.port,
-                            {StrCat("--store=redis://127.0.0.1:", redis_->port()),
-                             "--decision-log=off", "--metrics-listen=127.0.0.1:0"});
+    std::vector<std::string> args = {StrCat("--store=redis://127.0.0.1:", redis_->port()),
+                                     "--decision-log=off", "--metrics-listen=127.0.0.1:0"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    r.process = StartPolicy(rules_path_, &r.port, args);
     if (r.process == nullptr) return r;
     r.metrics_port = PortFromLogLine(
         r.process->WaitForLine("\"msg\":\"listening\"", absl::Seconds(1)), "metrics");
@@ -241,6 +246,171 @@ TEST_F(RedisReplicasTest, ReplicasAgreeSurviveRestartsAndOutlastRedis) {
   const absl::Time end = absl::Now() + absl::Seconds(10);
   while (!AddEntry(b, "trudy").ok() && absl::Now() < end) absl::SleepFor(absl::Milliseconds(20));
   EXPECT_TRUE(VerdictWithin(a, "trudy", v1::VERDICT_REFUSE, absl::Seconds(10)));
+}
+
+// A WatchEvents stream (the policy's admin API) on one replica.
+struct Watch {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::WatchEventsResponse>> reader;
+};
+
+std::unique_ptr<Watch> StartWatch(Replica& r, const std::string& start_after = "") {
+  auto w = std::make_unique<Watch>();
+  w->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  v1::WatchEventsRequest request;
+  request.set_start_after(start_after);
+  w->reader = r.admin->WatchEvents(&w->context, request);
+  // Headers come once the stream has its position.
+  w->reader->WaitForInitialMetadata();
+  return w;
+}
+
+// Reads until every id in `want` was seen (or the stream ends); returns the
+// event ids read, in order, and the number of `dropped` items.
+std::vector<std::string> ReadUntil(Watch& w, std::set<std::string> want, std::string* last_position,
+                                   int* dropped_items) {
+  std::vector<std::string> ids;
+  v1::WatchEventsResponse response;
+  while (!want.empty() && w.reader->Read(&response)) {
+    if (response.has_dropped()) {
+      ++*dropped_items;
+      continue;
+    }
+    ids.push_back(response.event().event().event_id());
+    want.erase(ids.back());
+    *last_position = response.event().position();
+  }
+  return ids;
+}
+
+v1::DecideRequest RequestWithId(const std::string& event_id) {
+  v1::DecideRequest request = Request("alice", "bob");
+  request.mutable_event()->set_event_id(event_id);
+  return request;
+}
+
+TEST_F(RedisReplicasTest, AWatcherOnOneReplicaSeesTheOthersDecisionsAndResumes) {
+  Replica a = StartReplica();
+  Replica b = StartReplica();
+  ASSERT_TRUE(a.process && b.process);
+  v1::Decision decision;
+
+  auto watch = StartWatch(a);
+  ASSERT_TRUE(Decide(b, RequestWithId("w1"), &decision).ok());
+  std::string position;
+  int dropped = 0;
+  EXPECT_THAT(ReadUntil(*watch, {"w1"}, &position, &dropped), ::testing::ElementsAre("w1"));
+  ASSERT_FALSE(position.empty());
+  watch->context.TryCancel();
+  watch->reader->Finish().IgnoreError();
+
+  // Disconnected: three decisions on both replicas, then a resume.
+  ASSERT_TRUE(Decide(b, RequestWithId("w2"), &decision).ok());
+  ASSERT_TRUE(Decide(a, RequestWithId("w3"), &decision).ok());
+  ASSERT_TRUE(Decide(b, RequestWithId("w4"), &decision).ok());
+  auto resumed = StartWatch(a, position);
+  std::string resumed_position;
+  EXPECT_THAT(ReadUntil(*resumed, {"w2", "w3", "w4"}, &resumed_position, &dropped),
+              ::testing::UnorderedElementsAre("w2", "w3", "w4"));
+  EXPECT_EQ(dropped, 0);
+  // And the stream goes on with new decisions, from either replica.
+  ASSERT_TRUE(Decide(b, RequestWithId("w5"), &decision).ok());
+  EXPECT_THAT(ReadUntil(*resumed, {"w5"}, &resumed_position, &dropped),
+              ::testing::ElementsAre("w5"));
+  resumed->context.TryCancel();
+  resumed->reader->Finish().IgnoreError();
+
+  // ListRecentDecisions on b reads the same stream: a's decision is there.
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::ListRecentDecisionsRequest request;
+  request.set_limit(10);
+  v1::ListRecentDecisionsResponse response;
+  ASSERT_TRUE(b.admin->ListRecentDecisions(&context, request, &response).ok());
+  std::vector<std::string> recent;
+  for (const v1::DecidedEvent& e : response.decisions()) recent.push_back(e.event().event_id());
+  EXPECT_THAT(recent, ::testing::ElementsAre("w5", "w4", "w3", "w2", "w1"));
+}
+
+double MetricValue(int port, const std::string& series) {
+  const HttpResult metrics = Get(port, "/metrics");
+  // The sample line (not the # HELP line that names the series too).
+  const size_t at = metrics.body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(metrics.body.substr(at + series.size() + 2));
+}
+
+TEST_F(RedisReplicasTest, RedisKilledAndRestartedUnderLoadLosesNoDecisionAndNoEvent) {
+  // A buffer larger than what 2 s of decisions can fill here.
+  Replica a = StartReplica({"--event-buffer=1000000"});
+  Replica b = StartReplica({"--event-buffer=1000000"});
+  ASSERT_TRUE(a.process && b.process);
+
+  // Four callers deciding on both replicas, each call with an RPC deadline
+  // of 1.5 s: a late answer is a failed call.
+  enum Phase { kUp, kDown, kBack };
+  std::atomic<int> phase{kUp};
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  std::vector<std::string> failures;
+  std::set<std::string> decided_while_down;
+  int decided = 0;
+  absl::Duration slowest;
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        const std::string id = StrCat("load-", t, "-", i);
+        const int before = phase.load();
+        v1::Decision decision;
+        const absl::Time start = absl::Now();
+        grpc::Status s = Decide((i + t) % 2 == 0 ? a : b, RequestWithId(id), &decision,
+                                absl::Milliseconds(1500));
+        const absl::Duration took = absl::Now() - start;
+        absl::MutexLock lock(&mu);
+        ++decided;
+        slowest = std::max(slowest, took);
+        if (!s.ok()) failures.push_back(StrCat(id, ": ", s.error_message()));
+        if (before == kDown && phase.load() == kDown) decided_while_down.insert(id);
+      }
+    });
+  }
+  absl::SleepFor(absl::Seconds(1));
+  redis_->Kill();
+  phase = kDown;
+  absl::SleepFor(absl::Seconds(2));
+  phase = kBack;
+  ASSERT_TRUE(redis_->Restart()) << redis_->Log();
+  absl::SleepFor(absl::Seconds(2));
+  stop = true;
+  for (std::thread& t : callers) t.join();
+  std::cout << "under load: " << decided << " decisions, " << decided_while_down.size()
+            << " while Redis was down, slowest " << slowest << "\n";
+  EXPECT_THAT(failures, ::testing::IsEmpty());
+  ASSERT_FALSE(decided_while_down.empty());
+
+  // The events decided while Redis was down were buffered and appended
+  // after the restart (the restarted Redis started empty): a watcher reading
+  // the stream from its start finds every one of them.
+  for (Replica* r : {&a, &b}) {
+    const absl::Time end = absl::Now() + absl::Seconds(30);
+    while (MetricValue(r->metrics_port, "friendgate_policy_events_buffered") != 0 &&
+           absl::Now() < end) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_EQ(MetricValue(r->metrics_port, "friendgate_policy_events_buffered"), 0);
+    EXPECT_EQ(MetricValue(r->metrics_port, "friendgate_policy_events_dropped_total"), 0);
+  }
+  auto watch = StartWatch(a, "0-0");
+  std::string position;
+  int dropped = 0;
+  std::vector<std::string> read = ReadUntil(*watch, decided_while_down, &position, &dropped);
+  watch->context.TryCancel();
+  watch->reader->Finish().IgnoreError();
+  std::set<std::string> missing = decided_while_down;
+  for (const std::string& id : read) missing.erase(id);
+  EXPECT_THAT(missing, ::testing::IsEmpty());
+  EXPECT_EQ(dropped, 0);
 }
 
 TEST_F(RedisReplicasTest, FlagMistakesAreRefusedAtStart) {
