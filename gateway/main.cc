@@ -98,6 +98,8 @@ int Run(const Flags& flags) {
     return 1;
   }
   decider.SetSpool(spool->get());
+  const UserIdFormatter user_ids(settings.log_user_ids, settings.log_salt);
+  decider.SetUserIds(&user_ids);
   HttpServer server(settings, &health, &metrics);
 
   std::vector<std::unique_ptr<CallbackAdapter>> adapters;

@@ -114,42 +114,54 @@ void Decider::DecideOne(const v1::FriendshipEvent& event, std::string_view vendo
   // failed one can still be spooled from the callback.
   const v1::FriendshipEvent* to_spool =
       event.phase() == v1::PHASE_AFTER && spool_ != nullptr ? &event : nullptr;
-  client_->Decide(
-      event, deadline,
-      [this, start, deny, to_spool, event_id = event.event_id(), vendor_label, command_label,
-       &failure, done = std::move(done)](absl::StatusOr<v1::Decision> decision) mutable {
-        if (decision.ok()) {
-          metrics_->ObservePolicySeconds(absl::ToDoubleSeconds(absl::Now() - start));
-          std::move(done)(DecideResult{*std::move(decision), false});
-          return;
-        }
-        DecideResult result;
-        result.fallback = true;
-        v1::Decision& fallback = result.decision;
-        fallback.set_event_id(event_id);
-        if (deny) {
-          fallback.set_verdict(v1::VERDICT_REFUSE);
-          v1::Reason* reason = fallback.mutable_reason();
-          reason->set_vendor_code(failure.deny_code);
-          reason->set_reason("policy_unavailable");
-          reason->set_message(failure.deny_message);
-        } else {
-          fallback.set_verdict(v1::VERDICT_ALLOW);
-        }
-        const std::string_view reason = FallbackReason(decision.status());
-        const std::string_view action = deny ? "deny" : "allow";
-        metrics_->CountFallback(vendor_label, command_label, reason, action);
-        log::Warn("policy service did not decide; applied the failure mode",
-                  {{"event_id", event_id},
-                   {"vendor", vendor_label},
-                   {"command", command_label},
-                   {"reason", reason},
-                   {"action", action},
-                   {"error", std::string(decision.status().message())}});
-        // A message too large would be too large on every retry.
-        if (to_spool != nullptr && reason != "message_too_large") spool_->Add(*to_spool);
-        std::move(done)(std::move(result));
-      });
+  client_->Decide(event, deadline,
+                  [this, start, deny, to_spool, asked = &event, event_id = event.event_id(),
+                   vendor_label, command_label, &failure,
+                   done = std::move(done)](absl::StatusOr<v1::Decision> decision) mutable {
+                    if (decision.ok()) {
+                      metrics_->ObservePolicySeconds(absl::ToDoubleSeconds(absl::Now() - start));
+                      std::move(done)(DecideResult{*std::move(decision), false});
+                      return;
+                    }
+                    DecideResult result;
+                    result.fallback = true;
+                    v1::Decision& fallback = result.decision;
+                    fallback.set_event_id(event_id);
+                    if (deny) {
+                      fallback.set_verdict(v1::VERDICT_REFUSE);
+                      v1::Reason* reason = fallback.mutable_reason();
+                      reason->set_vendor_code(failure.deny_code);
+                      reason->set_reason("policy_unavailable");
+                      reason->set_message(failure.deny_message);
+                    } else {
+                      fallback.set_verdict(v1::VERDICT_ALLOW);
+                    }
+                    const std::string_view reason = FallbackReason(decision.status());
+                    const std::string_view action = deny ? "deny" : "allow";
+                    metrics_->CountFallback(vendor_label, command_label, reason, action);
+                    // User ids as log.user_ids says (a keyed hash by default).
+                    std::string actor, to_user;
+                    if (user_ids_ != nullptr) {
+                      actor = user_ids_->Format(asked->actor());
+                      if (asked->relations_size() > 0) {
+                        to_user = user_ids_->Format(asked->relations(0).to_user());
+                      }
+                    }
+                    log::Warn("policy service did not decide; applied the failure mode",
+                              {{"event_id", event_id},
+                               {"actor", actor},
+                               {"to_user", to_user},
+                               {"relations", asked->relations_size()},
+                               {"vendor", vendor_label},
+                               {"command", command_label},
+                               {"reason", reason},
+                               {"action", action},
+                               {"error", std::string(decision.status().message())}});
+                    // A message too large would be too large on every retry.
+                    if (to_spool != nullptr && reason != "message_too_large")
+                      spool_->Add(*to_spool);
+                    std::move(done)(std::move(result));
+                  });
 }
 
 }  // namespace friendgate::gateway

@@ -41,7 +41,8 @@ class Decider {
   // answered within `answer_budget`: the policy call gets the budget less
   // kAnswerMargin. Calls `done` exactly once, on any thread, by then.
   // `vendor_label` and `command_label` must come from a fixed set (metrics
-  // labels) of static strings; `failure` must outlive the call.
+  // labels) of static strings; `failure` must outlive the call, and `event`
+  // must stay alive until `done` runs (the adapters own it in `done`).
   void Decide(const v1::FriendshipEvent& event, std::string_view vendor_label,
               std::string_view command_label, absl::Time received, absl::Duration answer_budget,
               const FailurePolicy& failure, DecideDone done);
@@ -49,6 +50,9 @@ class Decider {
   // After-events the policy service does not take go to `spool` (may be
   // null: they are lost). Wiring time only.
   void SetSpool(EventSpool* spool) { spool_ = spool; }
+  // How user ids appear in the fallback log line (log.user_ids); null: not
+  // at all. Wiring time only.
+  void SetUserIds(const UserIdFormatter* user_ids) { user_ids_ = user_ids; }
 
   // Kept free at the end of the answer budget to write the answer.
   static constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
@@ -65,6 +69,7 @@ class Decider {
   GatewayMetrics* metrics_;
   size_t max_event_bytes_;
   EventSpool* spool_ = nullptr;
+  const UserIdFormatter* user_ids_ = nullptr;
 };
 
 }  // namespace friendgate::gateway

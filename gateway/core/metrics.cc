@@ -74,6 +74,22 @@ GatewayMetrics::GatewayMetrics()
                             .Help("Bytes of the after-events waiting in the spool.")
                             .Register(*registry_)
                             .Add({})),
+      accept_errors_(prometheus::BuildCounter()
+                         .Name("friendgate_gateway_accept_errors_total")
+                         .Help("accept(2) failures on the HTTP listener, by reason (fd_limit: "
+                               "EMFILE/ENFILE; no_memory; other); each backs off 50 ms.")
+                         .Register(*registry_)),
+      accept_fd_limit_(accept_errors_.Add({{"reason", "fd_limit"}})),
+      accept_no_memory_(accept_errors_.Add({{"reason", "no_memory"}})),
+      accept_other_(accept_errors_.Add({{"reason", "other"}})),
+      connections_shed_(prometheus::BuildCounter()
+                            .Name("friendgate_gateway_connections_shed_total")
+                            .Help("Connections closed at http.max_connections: evicted (the one "
+                                  "waiting longest without a complete request, for a new one) "
+                                  "or refused (a new one, when every open connection was busy).")
+                            .Register(*registry_)),
+      connections_evicted_(connections_shed_.Add({{"action", "evicted"}})),
+      connections_refused_(connections_shed_.Add({{"action", "refused"}})),
       request_seconds_(prometheus::BuildHistogram()
                            .Name("friendgate_gateway_request_duration_seconds")
                            .Help("Time from reading a callback to writing its answer.")
@@ -140,6 +156,19 @@ void GatewayMetrics::SetSpoolSize(size_t events, size_t bytes) {
   spool_size_events_.Set(static_cast<double>(events));
   spool_size_bytes_.Set(static_cast<double>(bytes));
 }
+
+void GatewayMetrics::CountAcceptError(std::string_view reason) {
+  if (reason == "fd_limit") {
+    accept_fd_limit_.Increment();
+  } else if (reason == "no_memory") {
+    accept_no_memory_.Increment();
+  } else {
+    accept_other_.Increment();
+  }
+}
+
+void GatewayMetrics::CountConnectionEvicted() { connections_evicted_.Increment(); }
+void GatewayMetrics::CountConnectionRefused() { connections_refused_.Increment(); }
 
 void GatewayMetrics::ObserveRequestSeconds(std::string_view vendor, double seconds) {
   request_seconds_cache_

@@ -39,6 +39,14 @@ class GatewayMetrics {
   // The after-event spool: `outcome` is spooled, delivered_late or dropped.
   void CountSpool(std::string_view outcome);
   void SetSpoolSize(size_t events, size_t bytes);
+  // accept(2) failed: `reason` is fd_limit (EMFILE, ENFILE), no_memory
+  // (ENOBUFS, ENOMEM) or other.
+  void CountAcceptError(std::string_view reason);
+  // At http.max_connections: a connection evicted to make room for a new one
+  // (the one waiting longest without a complete request), or a new one
+  // refused (every open connection had a request in progress).
+  void CountConnectionEvicted();
+  void CountConnectionRefused();
   void ObserveRequestSeconds(std::string_view vendor, double seconds);
   void ObservePolicySeconds(double seconds);
   void SetPolicyHealthy(bool healthy);
@@ -72,6 +80,13 @@ class GatewayMetrics {
   prometheus::Counter& spool_dropped_;
   prometheus::Gauge& spool_size_events_;
   prometheus::Gauge& spool_size_bytes_;
+  prometheus::Family<prometheus::Counter>& accept_errors_;
+  prometheus::Counter& accept_fd_limit_;
+  prometheus::Counter& accept_no_memory_;
+  prometheus::Counter& accept_other_;
+  prometheus::Family<prometheus::Counter>& connections_shed_;
+  prometheus::Counter& connections_evicted_;
+  prometheus::Counter& connections_refused_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Histogram& policy_seconds_;
   prometheus::Gauge& policy_healthy_;

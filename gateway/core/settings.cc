@@ -223,6 +223,17 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
     return Error("policy.load_balancing", "must be pick_first or round_robin");
   }
 
+  if (!config.log().user_ids().empty()) {
+    absl::StatusOr<UserIdFormatter::Mode> mode =
+        UserIdFormatter::ParseMode(config.log().user_ids());
+    if (!mode.ok()) return Error("log.user_ids", ToStd(mode.status().message()));
+    s.log_user_ids = *mode;
+  }
+  absl::StatusOr<std::optional<std::string>> salt =
+      Secret("log.salt", config.log().salt_env(), config.log().salt_file());
+  if (!salt.ok()) return salt.status();
+  if (salt->has_value()) s.log_salt = **salt;
+
   const InputLimits& limits = config.limits();
   if (limits.max_items() != 0) s.limits.max_items = limits.max_items();
   if (limits.max_user_id_bytes() != 0) s.limits.max_user_id_bytes = limits.max_user_id_bytes();
