@@ -28,11 +28,12 @@ constexpr char kCarol[] = "privacy-carol-55d1";
 // naming the three users: a before-callback and an after-callback (both get
 // the failure mode, logged), and an unreadable one. Returns its stderr once
 // the failure-mode lines are written.
-std::string GatewayLog(const std::string& log_yaml) {
+// `name`: the config file's (tests run in parallel, each with its own).
+std::string GatewayLog(const std::string& name, const std::string& log_yaml) {
   SilentListener silent;
   EXPECT_NE(silent.port(), 0);
-  const std::string config = WriteTempFile(
-      "gw_privacy.yaml", absl::StrCat(log_yaml, "\nopenim: [{answer_budget_ms: 300}]\n"));
+  const std::string config =
+      WriteTempFile(name, absl::StrCat(log_yaml, "\nopenim: [{answer_budget_ms: 300}]\n"));
   int port = 0;
   auto gateway = StartGateway(config, silent.address(), &port);
   if (gateway == nullptr) return "";
@@ -63,7 +64,7 @@ std::string GatewayLog(const std::string& log_yaml) {
 }
 
 TEST(LogPrivacyTest, UserIdsAreKeyedHashesByDefault) {
-  const std::string log = GatewayLog("");
+  const std::string log = GatewayLog("gw_privacy_default.yaml", "");
   ASSERT_THAT(log, HasSubstr("policy service did not decide"));
   EXPECT_THAT(log, Not(HasSubstr(kAlice)));
   EXPECT_THAT(log, Not(HasSubstr(kBob)));
@@ -75,7 +76,8 @@ TEST(LogPrivacyTest, UserIdsAreKeyedHashesByDefault) {
 
 TEST(LogPrivacyTest, WithTheDecisionLogSaltTheHashesMatchThePolicyServices) {
   const std::string salt_file = WriteTempFile("privacy_salt", "shared-log-secret\n");
-  const std::string log = GatewayLog(absl::StrCat("log: {salt_file: ", salt_file, "}"));
+  const std::string log =
+      GatewayLog("gw_privacy_salt.yaml", absl::StrCat("log: {salt_file: ", salt_file, "}"));
   ASSERT_THAT(log, HasSubstr("policy service did not decide"));
   EXPECT_THAT(log, Not(HasSubstr("privacy-")));
   EXPECT_THAT(log, Not(HasSubstr("shared-log-secret")));
@@ -86,7 +88,7 @@ TEST(LogPrivacyTest, WithTheDecisionLogSaltTheHashesMatchThePolicyServices) {
 }
 
 TEST(LogPrivacyTest, PlainWritesTheIds) {
-  const std::string log = GatewayLog("log: {user_ids: plain}");
+  const std::string log = GatewayLog("gw_privacy_plain.yaml", "log: {user_ids: plain}");
   EXPECT_THAT(log, HasSubstr(absl::StrCat(R"("actor":")", kAlice, "\"")));
   EXPECT_THAT(log, HasSubstr(absl::StrCat(R"("to_user":")", kBob, "\"")));
 }
