@@ -28,7 +28,8 @@ constexpr size_t kMaxConfigBytes = 16 << 20;
 
 class Converter {
  public:
-  explicit Converter(std::string_view source) : source_(source) {}
+  Converter(std::string_view source, const YamlMapKeyCheck& check_map_key)
+      : source_(source), check_map_key_(check_map_key) {}
 
   absl::Status ToMessage(const YAML::Node& node, const std::string& path, Message* msg);
 
@@ -51,6 +52,7 @@ class Converter {
                     int* number);
 
   std::string_view source_;
+  const YamlMapKeyCheck& check_map_key_;
 };
 
 std::string Display(const std::string& path) { return path.empty() ? "the top level" : path; }
@@ -232,6 +234,11 @@ absl::Status Converter::Map(const YAML::Node& node, const std::string& path,
   const Reflection* r = msg->GetReflection();
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
+    if (check_map_key_) {
+      if (absl::Status s = check_map_key_(path, key); !s.ok()) {
+        return Error(kv.first, std::string(ToStd(s.message())));
+      }
+    }
     google::protobuf::Message* e = r->AddMessage(msg, f);
     e->GetReflection()->SetString(e, key_field, key);
     if (absl::Status s = Singular(kv.second, StrCat(path, "[", key, "]"), value_field, e);
@@ -281,6 +288,12 @@ absl::Status Converter::ToMessage(const YAML::Node& node, const std::string& pat
 
 absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_name,
                               google::protobuf::Message* message) {
+  return ParseYamlToProto(yaml, source_name, message, YamlMapKeyCheck());
+}
+
+absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_name,
+                              google::protobuf::Message* message,
+                              const YamlMapKeyCheck& check_map_key) {
   if (yaml.size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(
         StrCat(source_name, ": file is larger than ", kMaxConfigBytes, " bytes"));
@@ -294,7 +307,7 @@ absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_nam
   }
   message->Clear();
   try {
-    return Converter(source_name).ToMessage(root, "", message);
+    return Converter(source_name, check_map_key).ToMessage(root, "", message);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(StrCat(source_name, ":", e.mark.line + 1, ": ", e.msg));
   }

@@ -1,6 +1,7 @@
 #ifndef FRIENDGATE_COMMON_YAML_PROTO_H_
 #define FRIENDGATE_COMMON_YAML_PROTO_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,16 @@ namespace friendgate {
 // (expected: users, match)".
 absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_name,
                               google::protobuf::Message* message);
+
+// Checks one key of a `map<string, ...>` field, given the map's key path
+// (e.g. "tencent.failure_mode.commands"). An error refuses the file; its
+// message is prefixed with the file and the key's line.
+using YamlMapKeyCheck = std::function<absl::Status(std::string_view path, std::string_view key)>;
+
+// ParseYamlToProto, with the keys of every map checked by `check_map_key`.
+absl::Status ParseYamlToProto(std::string_view yaml, std::string_view source_name,
+                              google::protobuf::Message* message,
+                              const YamlMapKeyCheck& check_map_key);
 
 // Reads `path` and parses it with ParseYamlToProto.
 absl::Status LoadYamlFileToProto(const std::string& path, google::protobuf::Message* message);

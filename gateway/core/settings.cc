@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "common/yaml_proto.h"
 #include "gateway/core/config.pb.h"
+#include "gateway/core/vendor_spec.h"
 
 namespace friendgate::gateway {
 namespace {
@@ -17,10 +18,24 @@ namespace {
 using Getenv = std::function<std::optional<std::string>(const std::string&)>;
 
 constexpr size_t kMaxSecretBytes = 64 << 10;
-constexpr int32_t kTencentRefusalMin = 38000;
-constexpr int32_t kTencentRefusalMax = 39000;
-constexpr int32_t kOpenImRefusalMin = 20001;
-constexpr int32_t kOpenImRefusalMax = 29999;
+
+// A failure_mode.commands key must name one of the vendor's before-callbacks:
+// a misspelt one would silently leave that command at the default action.
+absl::Status CheckFailureModeCommand(std::string_view path, std::string_view key) {
+  if (!absl::EndsWith(ToAbsl(path), ".failure_mode.commands")) return absl::OkStatus();
+  const VendorSpec& spec = absl::StartsWith(ToAbsl(path), "tencent.") ? kTencentSpec : kOpenImSpec;
+  const VendorCommand* command = spec.FindCommand(key);
+  if (command == nullptr) {
+    return absl::InvalidArgumentError(StrCat("unknown key '", key, "' in ", path,
+                                             " (expected: ", spec.BeforeCommandNames(), ")"));
+  }
+  if (command->phase != v1::PHASE_BEFORE) {
+    return absl::InvalidArgumentError(
+        StrCat(path, "[", key, "]: an after-callback is always answered OK; failure modes apply ",
+               "to before-callbacks only (", spec.BeforeCommandNames(), ")"));
+  }
+  return absl::OkStatus();
+}
 
 class Builder {
  public:
@@ -38,7 +53,7 @@ class Builder {
                                                     const std::string& env,
                                                     const std::string& file) const;
   absl::StatusOr<FailurePolicy> Failure(std::string_view key, const FailureMode& mode,
-                                        int32_t default_code, int32_t min, int32_t max) const;
+                                        int32_t default_code, const VendorSpec& spec) const;
   absl::Status Tencent(const TencentConfig& config, TencentSettings* out) const;
   absl::Status OpenIm(int index, const OpenImInstance& config, OpenImSettings* out) const;
 
@@ -73,16 +88,15 @@ absl::StatusOr<std::optional<std::string>> Builder::Secret(std::string_view key_
 }
 
 absl::StatusOr<FailurePolicy> Builder::Failure(std::string_view key, const FailureMode& mode,
-                                               int32_t default_code, int32_t min,
-                                               int32_t max) const {
+                                               int32_t default_code, const VendorSpec& spec) const {
   FailurePolicy policy;
   policy.deny_by_default = mode.action() == FAILURE_ACTION_DENY;
   for (const auto& [command, action] : mode.commands()) {
     policy.deny_by_command[command] = action == FAILURE_ACTION_DENY;
   }
   policy.deny_code = mode.deny_code() == 0 ? default_code : mode.deny_code();
-  if (policy.deny_code < min || policy.deny_code > max) {
-    return Error(StrCat(key, ".deny_code"), StrCat("must be in [", min, ", ", max, "]"));
+  if (!spec.IsRefusalCode(policy.deny_code)) {
+    return Error(StrCat(key, ".deny_code"), StrCat("must be in ", spec.RefusalRange()));
   }
   policy.deny_message =
       mode.deny_message().empty() ? "service temporarily unavailable" : mode.deny_message();
@@ -102,12 +116,11 @@ absl::Status Builder::Tencent(const TencentConfig& config, TencentSettings* out)
   if (config.signature_window_s() != 0)
     out->signature_window = absl::Seconds(config.signature_window_s());
   if (config.default_refusal_code() != 0) out->default_refusal_code = config.default_refusal_code();
-  if (out->default_refusal_code < kTencentRefusalMin ||
-      out->default_refusal_code > kTencentRefusalMax) {
-    return Error("tencent.default_refusal_code", "must be in [38000, 39000]");
+  if (!kTencentSpec.IsRefusalCode(out->default_refusal_code)) {
+    return Error("tencent.default_refusal_code", "must be in " + kTencentSpec.RefusalRange());
   }
   auto failure = Failure("tencent.failure_mode", config.failure_mode(), out->default_refusal_code,
-                         kTencentRefusalMin, kTencentRefusalMax);
+                         kTencentSpec);
   if (!failure.ok()) return failure.status();
   out->failure = *std::move(failure);
   for (int i = 0; i < config.apps_size(); ++i) {
@@ -140,12 +153,11 @@ absl::Status Builder::OpenIm(int index, const OpenImInstance& config, OpenImSett
     return Error(key + ".answer_budget_ms", "must be at most 15000 (OpenIM's hard client limit)");
   }
   if (config.default_refusal_code() != 0) out->default_refusal_code = config.default_refusal_code();
-  if (out->default_refusal_code < kOpenImRefusalMin ||
-      out->default_refusal_code > kOpenImRefusalMax) {
-    return Error(key + ".default_refusal_code", "must be in [20001, 29999]");
+  if (!kOpenImSpec.IsRefusalCode(out->default_refusal_code)) {
+    return Error(key + ".default_refusal_code", "must be in " + kOpenImSpec.RefusalRange());
   }
-  auto failure = Failure(key + ".failure_mode", config.failure_mode(), out->default_refusal_code,
-                         kOpenImRefusalMin, kOpenImRefusalMax);
+  auto failure =
+      Failure(key + ".failure_mode", config.failure_mode(), out->default_refusal_code, kOpenImSpec);
   if (!failure.ok()) return failure.status();
   out->failure = *std::move(failure);
   if (config.has_basic_auth()) {
@@ -270,7 +282,10 @@ absl::StatusOr<GatewaySettings> ParseGatewaySettings(std::string_view yaml,
                                                      std::string_view source_name,
                                                      const Getenv& getenv) {
   GatewayConfig config;
-  if (absl::Status s = ParseYamlToProto(yaml, source_name, &config); !s.ok()) return s;
+  if (absl::Status s = ParseYamlToProto(yaml, source_name, &config, CheckFailureModeCommand);
+      !s.ok()) {
+    return s;
+  }
   return Builder(source_name, getenv).Build(config);
 }
 

@@ -13,6 +13,7 @@
 #include "gateway/core/event_spool.h"
 #include "gateway/core/network.h"
 #include "gateway/core/policy_batch_options.h"
+#include "gateway/core/vendor_spec.h"
 
 namespace friendgate::gateway {
 
@@ -50,7 +51,7 @@ struct TencentSettings {
   absl::flat_hash_map<std::string, TencentAppSettings> apps;
   absl::Duration answer_budget = absl::Milliseconds(1500);
   absl::Duration signature_window = absl::Seconds(60);
-  int32_t default_refusal_code = 38001;
+  int32_t default_refusal_code = kTencentSpec.default_refusal_code;
   FailurePolicy failure;
 };
 
@@ -58,7 +59,7 @@ struct OpenImSettings {
   std::string name = "openim";
   std::string path_prefix = "/openim";
   absl::Duration answer_budget = absl::Milliseconds(1500);
-  int32_t default_refusal_code = 20001;
+  int32_t default_refusal_code = kOpenImSpec.default_refusal_code;
   FailurePolicy failure;
   // "user:password" when Basic credentials are required; secret.
   std::optional<std::string> basic_credentials;

@@ -5,20 +5,15 @@
 #include <cstdint>
 #include <string_view>
 
+#include "gateway/core/vendor_spec.h"
 #include "gateway/openim/codec.h"
 
 using namespace friendgate::gateway;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const char* const kCommands[] = {
-      "callbackBeforeAddFriendCommand",      "callbackAfterAddFriendCommand",
-      "callbackBeforeAddFriendAgreeCommand", "callbackAfterAddFriendAgreeCommand",
-      "callbackAfterDeleteFriendCommand",    "callbackBeforeImportFriendsCommand",
-      "callbackAfterImportFriendsCommand",   "callbackBeforeSetFriendRemarkCommand",
-      "callbackAfterSetFriendRemarkCommand", "callbackBeforeAddBlackCommand",
-      "callbackAfterRemoveBlackCommand"};
-  const openim::Command* command = openim::FindCommand(kCommands[data[0] % 11]);
+  const auto& commands = kOpenImSpec.commands;
+  const openim::Command* command = openim::FindCommand(commands[data[0] % commands.size()].name);
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   friendgate::v1::FriendshipEvent event;
   if (!openim::ParseBody(*command, body, InputLimitSettings{}, &event).ok()) return 0;
@@ -31,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& relation : event.relations()) {
     decision.mutable_mutation()->mutable_friend_user_ids()->add_user_ids(relation.to_user());
   }
-  const auto answer = openim::RenderAnswer(*command, event, decision, 20001);
+  const auto answer =
+      openim::RenderAnswer(*command, event, decision, kOpenImSpec.default_refusal_code);
   if (answer.body.empty() || answer.body.front() != '{' || answer.body.back() != '}') {
     __builtin_trap();
   }

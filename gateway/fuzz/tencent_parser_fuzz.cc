@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "gateway/core/vendor_spec.h"
 #include "gateway/tencent/codec.h"
 
 using namespace friendgate::gateway;
@@ -13,10 +14,8 @@ using namespace friendgate::gateway;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   // The first byte picks the command, the rest is the body.
-  static const char* const kCommands[] = {
-      "Sns.CallbackPrevFriendAdd", "Sns.CallbackPrevFriendResponse", "Sns.CallbackFriendAdd",
-      "Sns.CallbackFriendDelete",  "Sns.CallbackBlackListAdd",       "Sns.CallbackBlackListDelete"};
-  const tencent::Command* command = tencent::FindCommand(kCommands[data[0] % 6]);
+  const auto& commands = kTencentSpec.commands;
+  const tencent::Command* command = tencent::FindCommand(commands[data[0] % commands.size()].name);
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   InputLimitSettings limits;
   friendgate::v1::FriendshipEvent event;
@@ -29,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     t->set_to_user(event.relations(i).to_user());
     t->set_verdict(friendgate::v1::VERDICT_ALLOW);
   }
-  const std::string answer = tencent::RenderBeforeAnswer(event, decision, 38001).body;
+  const std::string answer =
+      tencent::RenderBeforeAnswer(event, decision, kTencentSpec.default_refusal_code).body;
   if (answer.empty() || answer.front() != '{' || answer.back() != '}') __builtin_trap();
   return 0;
 }

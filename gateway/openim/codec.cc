@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "gateway/core/decision_view.h"
 #include "gateway/core/json_fields.h"
+#include "gateway/core/vendor_spec.h"
 
 namespace friendgate::gateway::openim {
 namespace {
@@ -14,8 +15,8 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-constexpr int32_t kRefusalMin = 20001;
-constexpr int32_t kRefusalMax = 29999;
+constexpr int32_t kRefusalMin = kOpenImSpec.refusal_min;
+constexpr int32_t kRefusalMax = kOpenImSpec.refusal_max;
 // open-im-server's constant.FriendRequestAgree / FriendRequestRefuse.
 constexpr int64_t kHandleAgree = 1;
 constexpr int64_t kHandleRefuse = -1;

@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "gateway/core/decision_view.h"
 #include "gateway/core/json_fields.h"
+#include "gateway/core/vendor_spec.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace friendgate::gateway::tencent {
@@ -16,8 +17,8 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-constexpr int32_t kRefusalMin = 38000;
-constexpr int32_t kRefusalMax = 39000;
+constexpr int32_t kRefusalMin = kTencentSpec.refusal_min;
+constexpr int32_t kRefusalMax = kTencentSpec.refusal_max;
 // 9999-12-31T23:59:59.999Z, the last instant google.protobuf.Timestamp holds.
 constexpr int64_t kMaxEventTimeMs = 253402300799999;
 

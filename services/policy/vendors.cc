@@ -1,29 +1,28 @@
 #include "services/policy/vendors.h"
 
 #include "common/strings.h"
+#include "common/vendor_refusal.h"
 
 namespace friendgate::policy {
 namespace {
 
 struct VendorInfo {
   v1::Vendor vendor;
-  // Key in Refusal.vendor_codes.
-  std::string_view name;
-  // Refusal codes the vendor accepts (Tencent ResultCode, OpenIM errCode).
-  int32_t min_code;
-  int32_t max_code;
+  // Its name (the key in Refusal.vendor_codes) and the refusal codes it
+  // accepts (Tencent ResultCode, OpenIM errCode): the table the gateway uses.
+  const VendorRefusal& refusal;
   // Its answer to a before-callback of a remark change may replace the remark.
   bool rewrites_remark;
 };
 
 constexpr VendorInfo kVendors[] = {
-    {v1::VENDOR_TENCENT, "tencent", 38000, 39000, false},
-    {v1::VENDOR_OPENIM, "openim", 20001, 29999, true},
+    {v1::VENDOR_TENCENT, kTencentRefusal, false},
+    {v1::VENDOR_OPENIM, kOpenImRefusal, true},
 };
 
 const VendorInfo* FindVendor(std::string_view name) {
   for (const VendorInfo& v : kVendors) {
-    if (v.name == name) return &v;
+    if (v.refusal.vendor == name) return &v;
   }
   return nullptr;
 }
@@ -37,13 +36,15 @@ absl::StatusOr<VendorCodes> VendorCodes::FromRefusal(const Refusal& refusal) {
     const VendorInfo* vendor = FindVendor(name);
     if (vendor == nullptr) {
       std::string known;
-      for (const VendorInfo& v : kVendors) known += StrCat(known.empty() ? "" : ", ", v.name);
+      for (const VendorInfo& v : kVendors)
+        known += StrCat(known.empty() ? "" : ", ", v.refusal.vendor);
       return absl::InvalidArgumentError(
           StrCat("refusal.vendor_codes: unknown vendor '", name, "' (expected: ", known, ")"));
     }
-    if (code < vendor->min_code || code > vendor->max_code) {
-      return absl::InvalidArgumentError(
-          StrCat("refusal.", key, " must be in [", vendor->min_code, ", ", vendor->max_code, "]"));
+    if (!vendor->refusal.Contains(code)) {
+      return absl::InvalidArgumentError(StrCat("refusal.", key, " must be in [",
+                                               vendor->refusal.min_code, ", ",
+                                               vendor->refusal.max_code, "]"));
     }
     int32_t& slot = out.codes_[vendor->vendor];
     if (slot != 0 && slot != code) {

@@ -99,6 +99,37 @@ tencent:
   EXPECT_EQ(s->tencent.failure.deny_code, 38500);
 }
 
+TEST(GatewaySettingsTest, AMisspeltFailureModeCommandIsRefusedWithItsLine) {
+  // Without the check, the typo would leave Sns.CallbackPrevFriendAdd at the
+  // default action: an intended deny would silently become an allow.
+  EXPECT_THAT(ErrorOf("tencent:\n"
+                      "  apps: [{sdk_app_id: \"1\"}]\n"
+                      "  failure_mode:\n"
+                      "    commands:\n"
+                      "      Sns.CallbackPrevFriendAd: deny\n"),
+              HasSubstr("gw.yaml:5: unknown key 'Sns.CallbackPrevFriendAd' in "
+                        "tencent.failure_mode.commands (expected: Sns.CallbackPrevFriendAdd, "
+                        "Sns.CallbackPrevFriendResponse)"));
+  // Each vendor has its own commands: Tencent's name is unknown to OpenIM.
+  EXPECT_THAT(ErrorOf("openim:\n"
+                      "  - name: a\n"
+                      "  - name: b\n"
+                      "    path_prefix: /b\n"
+                      "    failure_mode: {commands: {Sns.CallbackPrevFriendAdd: deny}}\n"),
+              HasSubstr("gw.yaml:5: unknown key 'Sns.CallbackPrevFriendAdd' in "
+                        "openim[1].failure_mode.commands"));
+  // After-callbacks are always answered OK: a failure mode there is a mistake.
+  EXPECT_THAT(ErrorOf("openim: [{failure_mode: {commands: {callbackAfterAddFriendCommand: "
+                      "deny}}}]\n"),
+              HasSubstr("openim[0].failure_mode.commands[callbackAfterAddFriendCommand]: an "
+                        "after-callback is always answered OK"));
+  auto s = ParseGatewaySettings(
+      "openim: [{failure_mode: {commands: {callbackBeforeAddBlackCommand: deny}}}]\n", "gw.yaml",
+      Env);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->openim[0].failure.Denies("callbackBeforeAddBlackCommand"));
+}
+
 TEST(GatewaySettingsTest, SecretsFromEnvAndFiles) {
   const std::string path = ::testing::TempDir() + "/pw.txt";
   std::ofstream(path) << "filepw\n";

@@ -50,6 +50,14 @@ TEST(LifecycleTest, BadFlagsAndFilesFailWithOneClearLine) {
   std::tie(code, err) = RunToExit(GatewayBinary(), {"--config=" + bad_gateway});
   EXPECT_EQ(code, 1);
   EXPECT_THAT(err, HasSubstr("bad_gw.yaml:2: unknown key 'appz' in tencent"));
+  // A misspelt failure-mode command would otherwise leave it at the default.
+  const std::string typo_gateway = WriteTempFile(
+      "typo_gw.yaml",
+      "openim:\n  - failure_mode:\n      commands:\n        callbackBeforeAddFriendComand: deny\n");
+  std::tie(code, err) = RunToExit(GatewayBinary(), {"--config=" + typo_gateway});
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(err, HasSubstr("typo_gw.yaml:4: unknown key 'callbackBeforeAddFriendComand' in "
+                             "openim[0].failure_mode.commands"));
   std::tie(code, err) = RunToExit(GatewayBinary(), {"--config=/nonexistent/gw.yaml"});
   EXPECT_EQ(code, 1);
   EXPECT_THAT(err, HasSubstr("/nonexistent/gw.yaml"));

@@ -1,0 +1,3 @@
+module friendgate.dev/bench/gohandler
+
+go 1.19
