@@ -12,6 +12,7 @@ v1::Decision PolicyDecider::Decide(const v1::FriendshipEvent& event) {
     if (metrics_ != nullptr) metrics_->CountDuplicateEvent();
     v1::Decision repeat;
     repeat.set_event_id(event.event_id());
+    repeat.set_decision_id(NewId());
     repeat.set_verdict(v1::VERDICT_ALLOW);
     return repeat;
   }
