@@ -16,6 +16,12 @@ a test on a shared machine has neither):
   * --policy-target: the rendered dns:///<headless>.<ns>.svc.<domain>:<port> becomes
     127.0.0.1:<the policy's port>, after checking that it names the chart's headless
     Service, that this Service selects the policy pods and reaches their gRPC port;
+  * --store=redis://<service>.<ns>.svc.<domain>:6379/DB (store.type=redis with the chart's
+    Redis): the rendered Redis StatefulSet's redis-server command and args (its password
+    from the rendered Secret) run here on a free loopback port, with the data directory
+    in a temp directory, and the URL becomes redis://127.0.0.1:<that port>/DB, after
+    checking that it names the chart's Redis Service, that this Service selects the Redis
+    pod and reaches its port. The policy must then have written the event stream there;
   * file paths under a volume mount: the ConfigMap/Secret content is written to a temp
     directory at the same relative place, and the mount path prefix is replaced by that
     directory, in flags and inside the mounted files' text (the gateway config names
@@ -37,6 +43,7 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -279,7 +286,105 @@ def port_of(address):
     return int(address.rsplit(":", 1)[1])
 
 
-def start_component(docs, workdir, component, binaries, policy_target=None):
+def resp(sock, *args):
+    """One Redis command over a socket; the reply's first line (enough for these checks)."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    sock.sendall(out)
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise OSError("connection closed")
+        data += chunk
+    return data.split(b"\r\n", 1)[0].decode()
+
+
+def redis_command(port, password, *args):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        if password:
+            reply = resp(sock, "AUTH", password)
+            check(reply == "+OK", "redis AUTH with the rendered password -> %s" % reply)
+        return resp(sock, *args)
+
+
+class RedisServer:
+    """The chart's Redis StatefulSet, its container run here (redis-server from PATH)."""
+
+    def __init__(self, docs, workdir):
+        sts = one(docs, "StatefulSet", component="redis")
+        pod = sts["spec"]["template"]["spec"]
+        c = [c for c in pod["containers"] if c["name"] == "redis"][0]
+        check(c.get("command") == ["redis-server"],
+              "redis: command must be redis-server, got %s" % c.get("command"))
+        self.ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+        check("redis" in self.ports, "redis: no containerPort named redis")
+        env = container_env(docs, c)
+        mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+        args = []
+        self.password = ""
+        rendered = c.get("args", [])
+        for i, arg in enumerate(rendered):
+            # Kubernetes expands $(VAR) from the container's env in args.
+            arg = re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), arg)
+            check("$(" not in arg, "redis: %s names a variable the container lacks" % arg)
+            if i > 0 and rendered[i - 1] == "--requirepass":
+                self.password = arg
+            if i > 0 and rendered[i - 1] == "--dir":
+                check(arg in mounts, "redis: --dir %s is not a volume mount" % arg)
+                arg = os.path.join(workdir, "redis-data")
+                os.makedirs(arg, exist_ok=True)
+            args.append(arg)
+        check(self.password, "redis: no --requirepass (the chart's Redis has a password)")
+        binary = shutil.which("redis-server")
+        check(binary, "redis-server is not on PATH (scripts/install-deps installs it)")
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        argv = [binary] + args + ["--port", str(self.port), "--bind", "127.0.0.1",
+                                  "--save", "", "--daemonize", "no"]
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, cwd=workdir)
+        deadline = time.monotonic() + START_DEADLINE_S
+        while True:
+            try:
+                if redis_command(self.port, self.password, "PING") == "+PONG":
+                    break
+            except OSError:
+                pass
+            check(self.p.poll() is None and time.monotonic() < deadline,
+                  "redis-server with the rendered args did not answer PING: %s" % argv[1:])
+            time.sleep(0.1)
+        print("redis started: the StatefulSet's args on 127.0.0.1:%d" % self.port)
+
+    def local_url(self, docs, url):
+        """The rendered --store URL, checked against the chart's Redis Service, on loopback."""
+        m = re.fullmatch(r"redis://([a-z0-9.-]+):(\d+)(/\d+)?", url)
+        check(m, "--store=%s is not redis://name:port[/db]" % url)
+        host, port, db = m.group(1), int(m.group(2)), m.group(3) or ""
+        parts = host.split(".")
+        check(len(parts) >= 4 and parts[1] == NAMESPACE and parts[2] == "svc",
+              "--store host %r is not <service>.%s.svc.<domain>" % (host, NAMESPACE))
+        svc = one(docs, "Service", parts[0])
+        sts = one(docs, "StatefulSet", component="redis")
+        check(selects(svc["spec"]["selector"], sts["spec"]["template"]["metadata"]["labels"]),
+              "Service %s does not select the Redis pod" % parts[0])
+        svc_ports = [p for p in svc["spec"]["ports"] if p["port"] == port]
+        check(svc_ports and (svc_ports[0]["targetPort"] in self.ports or
+                             svc_ports[0]["targetPort"] == self.ports["redis"]),
+              "Service %s port %d does not reach the Redis container" % (parts[0], port))
+        return "redis://127.0.0.1:%d%s" % (self.port, db)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def start_component(docs, workdir, component, binaries, policy_target=None, redis=None):
     deploy = one(docs, "Deployment", component=component)
     pod = deploy["spec"]["template"]["spec"]
     containers = [c for c in pod["containers"] if c["name"] == component]
@@ -315,6 +420,10 @@ def start_component(docs, workdir, component, binaries, policy_target=None):
                 print("  no policy Deployment: the gateway calls %s (your own service); "
                       "here a friendgate-policy stands in for it" % value)
             argv.append("%s=%s" % (name, policy_target))
+        elif name == "--store" and eq and value != "memory":
+            check(redis is not None, "%s: --store=%s, but the chart renders no Redis to run"
+                  % (component, value))
+            argv.append("%s=%s" % (name, redis.local_url(docs, value)))
         elif eq and value.startswith("/"):
             local = sandbox.local_path(value)
             check(local != value, "%s: %s names %s, which is on no volume mount"
@@ -694,11 +803,14 @@ def run(args, workdir):
     binaries = {"friendgate-gateway": args.gateway, "friendgate-policy": args.policy}
     health = HealthClient(args.source_dir, workdir)
     started = []
+    redis = None
     try:
         if not find(docs, "Deployment", component="policy"):
             run_own_policy(docs, workdir, binaries, args.source_dir, health, started)
             return
-        policy = start_component(docs, workdir, "policy", binaries)
+        if find(docs, "StatefulSet", component="redis"):
+            redis = RedisServer(docs, workdir)
+        policy = start_component(docs, workdir, "policy", binaries, redis=redis)
         started.append(policy)
         print("policy started: %s" % " ".join(policy["proc"].argv[1:]))
         gateway = start_component(docs, workdir, "gateway", binaries,
@@ -718,6 +830,19 @@ def run(args, workdir):
         else:
             check_metrics(gateway, "http")
         check_metrics(policy, "metrics")
+        if redis is not None:
+            # The callbacks' decisions went through the chart's Redis (the shared event
+            # stream), authenticated with the password from the rendered Secret.
+            prefix = flag_value(policy["container"], "--store-prefix") or "friendgate:"
+            deadline = time.monotonic() + READY_DEADLINE_S
+            length = redis_command(redis.port, redis.password, "XLEN", prefix + "events")
+            while length == ":0" and time.monotonic() < deadline:
+                time.sleep(0.1)
+                length = redis_command(redis.port, redis.password, "XLEN", prefix + "events")
+            check(length not in (":0", ""), "policy: no decided event reached Redis's stream "
+                  "%sevents (XLEN %s)" % (prefix, length))
+            print("  policy: the decisions are in the chart's Redis (XLEN %sevents -> %s)"
+                  % (prefix, length[1:]))
         for c in started:
             check(c["proc"].alive(), "%s died:\n%s" % (c["proc"].name, c["proc"].output()))
         # Kubernetes sends SIGTERM, then SIGKILL after terminationGracePeriodSeconds
@@ -733,6 +858,8 @@ def run(args, workdir):
             if c["proc"].alive():
                 c["proc"].p.kill()
                 c["proc"].p.wait()
+        if redis is not None:
+            redis.stop()
 
 
 def main():

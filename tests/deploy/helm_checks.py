@@ -262,8 +262,11 @@ class Checker:
         docs = self.docs()
         self.set_gateway_drain(docs)
         kinds = self.common_checks(docs, "defaults")
-        want = {"ConfigMap": 2, "Deployment": 2, "Service": 4, "PodDisruptionBudget": 2,
-                "NetworkPolicy": 2, "ServiceAccount": 1, "Pod": 1}
+        # Two policy replicas on the chart's Redis (its StatefulSet, Service, Secret and
+        # NetworkPolicy): a default install is a fleet that agrees.
+        want = {"ConfigMap": 2, "Deployment": 2, "Service": 5, "PodDisruptionBudget": 2,
+                "NetworkPolicy": 3, "ServiceAccount": 1, "Pod": 1, "StatefulSet": 1,
+                "Secret": 1}
         got = {k: len(v) for k, v in kinds.items()}
         self.expect(got == want, "defaults: objects %s, expected %s" % (got, want))
         for dep in kinds["Deployment"]:
@@ -297,9 +300,27 @@ class Checker:
                     http_cfg.get("drain_accept_s") == 5,
                     "defaults: http.metrics_listen from gateway.metrics, drain_accept_s 5")
         policy = [d for d in kinds["Deployment"] if d["metadata"]["name"].endswith("-policy")][0]
-        self.expect("--max-connection-age-ms=300000" in
-                    policy["spec"]["template"]["spec"]["containers"][0]["args"],
+        main = policy["spec"]["template"]["spec"]["containers"][0]
+        self.expect("--max-connection-age-ms=300000" in main["args"],
                     "defaults: the policy's max connection age (5 min)")
+        self.expect(policy["spec"]["replicas"] == 2 and
+                    "--store=redis://fg-friendgate-redis.friendgate.svc.cluster.local:6379/0"
+                    in main["args"] and "--store-prefix=friendgate:" in main["args"],
+                    "defaults: two policy replicas on the chart's Redis")
+        env = {e["name"]: e for e in main.get("env", [])}
+        self.expect(env.get("FRIENDGATE_REDIS_PASSWORD", {}).get("valueFrom", {}).get(
+            "secretKeyRef", {}).get("name") == "fg-friendgate-redis",
+            "defaults: FRIENDGATE_REDIS_PASSWORD from the Redis Secret")
+        # The single-replica example: no Redis at all, one policy pod on the memory store.
+        single = self.docs([os.path.join(self.chart, "ci", "single-replica-values.yaml")])
+        self.expect(not [d for d in single if d["kind"] == "StatefulSet" or
+                         "redis" in d["metadata"]["name"]],
+                    "single-replica: no Redis objects")
+        sp = [d for d in single if d["kind"] == "Deployment" and
+              d["metadata"]["name"].endswith("-policy")][0]
+        self.expect(sp["spec"]["replicas"] == 1 and not any(
+            a.startswith("--store") for a in sp["spec"]["template"]["spec"]["containers"][0]
+            ["args"]), "single-replica: one policy pod, memory store (no --store)")
         # Below Kubernetes 1.30 the preStop is exec /bin/sleep (no native sleep action).
         for dep in self.docs(kube_version="1.29.0"):
             if dep["kind"] != "Deployment":
@@ -327,9 +348,11 @@ class Checker:
         docs = self.docs([self.full])
         self.set_gateway_drain(docs)
         kinds = self.common_checks(docs, "full")
+        # The policy's HPA on the chart's Redis (the default store): its StatefulSet,
+        # Secret and NetworkPolicy come along.
         for kind, n in {"HorizontalPodAutoscaler": 2, "Ingress": 1, "ServiceMonitor": 2,
-                        "Secret": 1, "NetworkPolicy": 2, "PodDisruptionBudget": 2,
-                        "PrometheusRule": 1, "ConfigMap": 3}.items():
+                        "Secret": 2, "NetworkPolicy": 3, "PodDisruptionBudget": 2,
+                        "PrometheusRule": 1, "ConfigMap": 3, "StatefulSet": 1}.items():
             self.expect(len(kinds.get(kind, [])) == n, "full: expected %d %s" % (n, kind))
         for dep in kinds["Deployment"]:
             self.expect("replicas" not in dep["spec"], "full: with an HPA, the Deployment "
@@ -445,11 +468,11 @@ class Checker:
         for d in self.docs():
             for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
                 bad = [a for a in c.get("args", []) if a.split("=")[0] in (
-                    "--store", "--store-prefix", "--tls-cert-file", "--tls-key-file",
-                    "--tls-client-ca-file", "--admin-tokens-file")]
+                    "--tls-cert-file", "--tls-key-file", "--tls-client-ca-file",
+                    "--admin-tokens-file")]
                 self.expect(not bad, "defaults pass flags the binaries lack: %s" % bad)
         print("commands: policy commands/secrets/CA/state/salt/extras render; policy-off "
-              "renders the gateway alone; shared state and TLS render (off by default)")
+              "renders the gateway alone; shared state and TLS render (TLS off by default)")
 
     # --- schema -------------------------------------------------------------------
     BAD = [
@@ -501,8 +524,10 @@ class Checker:
          "replicaCount=1"),
         ("salt without a policy Secret", ["policy.decisionLog.saltSecretKey=salt"],
          "names a key of policy.secret"),
-        ("per-pod state refused", ["store.allowPerPodState=false"], "store.type=memory"),
-        ("redis store without a Redis", ["store.type=redis"], "needs redis.enabled"),
+        ("per-pod state refused", ["store.type=memory"], "store.type=memory"),
+        ("per-pod state with an HPA", ["store.type=memory", "policy.replicaCount=1",
+                                       "policy.autoscaling.enabled=true"], "store.type=memory"),
+        ("redis store without a Redis", ["redis.enabled=false"], "needs redis.enabled"),
         ("policy TLS without a Secret", ["policy.tls.enabled=true"],
          "needs policy.tls.existingSecret"),
         ("policy existingSecret and data", ["policy.secret.existingSecret=s",
