@@ -9,6 +9,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/user_ids.h"
+#include "gateway/core/event_spool.h"
 #include "gateway/core/network.h"
 #include "gateway/core/policy_batch_options.h"
 #include "gateway/core/vendor_spec.h"
@@ -82,6 +84,12 @@ struct GatewaySettings {
   absl::Duration health_check_timeout = absl::Milliseconds(500);
   std::string load_balancing = "pick_first";
   PolicyBatchOptions policy_batching;
+  SpoolSettings spool;
+
+  // log.user_ids and the key of its hash (a secret: never log it; empty: a
+  // random key per process).
+  UserIdFormatter::Mode log_user_ids = UserIdFormatter::Mode::kHashed;
+  std::string log_salt;
 
   InputLimitSettings limits;
   TencentSettings tencent;
