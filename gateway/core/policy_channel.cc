@@ -8,7 +8,8 @@
 namespace friendgate::gateway {
 
 std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
-                                                 const std::string& load_balancing) {
+                                                 const std::string& load_balancing,
+                                                 const PolicyChannelSecurity& security) {
   grpc::ChannelArguments args;
   // A restarted policy service must be found again within about a second, not
   // after gRPC's default exponential backoff of up to two minutes.
@@ -20,7 +21,11 @@ std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetServiceConfigJSON(StrCat(R"({"loadBalancingConfig":[{")", load_balancing, R"(":{}}]})"));
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  if (!security.server_name.empty()) args.SetSslTargetNameOverride(security.server_name);
+  return grpc::CreateCustomChannel(
+      target,
+      security.credentials != nullptr ? security.credentials : grpc::InsecureChannelCredentials(),
+      args);
 }
 
 }  // namespace friendgate::gateway

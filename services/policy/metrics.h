@@ -37,6 +37,8 @@ class PolicyMetrics {
   void ObserveMemoryStore(const PolicyStore::Stats& stats, const MemoryStore::Bounds& bounds);
   // A failed store call, by operation (a fixed set named by the store).
   void CountStoreError(std::string_view op);
+  // 1 when the admin API is reachable from other hosts without credentials.
+  void SetAdminUnauthenticated(bool open);
   // Decided events dropped before reaching a shared event log (its buffer
   // full while Redis is down), and those waiting in that buffer.
   void CountEventsDropped(uint64_t n);
@@ -68,6 +70,7 @@ class PolicyMetrics {
   absl::Mutex bounds_mu_;
   MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
   prometheus::Family<prometheus::Counter>& store_errors_;
+  prometheus::Gauge& admin_unauthenticated_;
   prometheus::Counter& events_dropped_;
   prometheus::Gauge& events_buffered_;
   // Cached series: Family::Add takes a lock and hashes labels.
