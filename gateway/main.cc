@@ -93,12 +93,23 @@ int Run(const Flags& flags) {
               << "\n";
     return 1;
   }
-  auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing, *security);
+  auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing,
+                                   settings.policy_batching.max_message_bytes, *security);
   HealthWatcher health(grpc::health::v1::Health::NewStub(channel), settings.health_check_interval,
                        settings.health_check_timeout);
   GrpcPolicyClient policy(v1::PolicyService::NewStub(channel), settings.policy_batching);
   GatewayMetrics metrics;
-  Decider decider(&policy, &metrics);
+  // Room for the DecideBatchRequest around one event.
+  Decider decider(&policy, &metrics, settings.policy_batching.max_message_bytes - 1024);
+  absl::StatusOr<std::unique_ptr<EventSpool>> spool =
+      EventSpool::Open(settings.spool, &policy, &metrics);
+  if (!spool.ok()) {
+    std::cerr << "friendgate-gateway: " << spool.status().message() << "\n";
+    return 1;
+  }
+  decider.SetSpool(spool->get());
+  const UserIdFormatter user_ids(settings.log_user_ids, settings.log_salt);
+  decider.SetUserIds(&user_ids);
   HttpServer server(settings, &health, &metrics);
 
   std::vector<std::unique_ptr<CallbackAdapter>> adapters;
@@ -176,12 +187,20 @@ int Run(const Flags& flags) {
   // /readyz 503 while still accepting: load balancers and Services stop sending first.
   server.BeginDrain();
   absl::SleepFor(settings.drain_accept);
+  // The spool's flush gets what is left of the drain time after the requests.
+  const absl::Time drain_deadline = absl::Now() + settings.drain_timeout;
   server.Stop();
   if (!stopped.WaitForNotificationWithTimeout(settings.drain_timeout)) {
     log::Warn("drain timeout passed with requests in flight; exiting");
     std::_Exit(0);
   }
   serving.join();
+  // What the policy service has not taken yet gets the rest of the drain time.
+  if (const size_t left = (*spool)->Flush(drain_deadline); left > 0) {
+    log::Warn(settings.spool.dir.empty() ? "spooled after-events lost at exit"
+                                         : "spooled after-events left in the spool directory",
+              {{"events", static_cast<int64_t>(left)}});
+  }
   if (metrics_server) metrics_server->Stop();
   metrics_serving.join();
   log::Info("stopped");

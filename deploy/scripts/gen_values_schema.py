@@ -51,6 +51,7 @@ VALIDATION = {
     ("friendgate.gateway.OpenImInstance", "answer_budget_ms"): {"maximum": 15000},
     ("friendgate.gateway.OpenImInstance", "default_refusal_code"): REFUSAL_CODE_OPENIM,
     ("friendgate.gateway.BasicAuth", "username"): {"pattern": "^[^:]+$"},
+    ("friendgate.gateway.LogConfig", "user_ids"): {"enum": ["", "hashed", "plain"]},
 }
 REQUIRED = {
     "friendgate.gateway.TencentApp": ["sdk_app_id"],

@@ -83,7 +83,8 @@ GrpcPolicyClient::~GrpcPolicyClient() {
 
 void GrpcPolicyClient::Decide(const v1::FriendshipEvent& event, absl::Time deadline,
                               DecisionCallback done) {
-  Queued queued{event, deadline, std::move(done)};
+  // An event's share of a batch: its bytes, a tag and a length.
+  Queued queued{event, deadline, std::move(done), event.ByteSizeLong() + 6};
   const absl::Time now = absl::Now();
   Work work;
   {
@@ -136,11 +137,16 @@ std::shared_ptr<GrpcPolicyClient::Call> GrpcPolicyClient::NewBatchCallLocked(abs
   auto call = std::make_shared<Call>();
   call->batch = true;
   absl::Time deadline = absl::InfiniteFuture();
+  size_t bytes = 0;
   while (!queue_.empty() && call->waiters.size() < options_.max_batch_size) {
     Queued& q = queue_.front();
     if (q.deadline <= now) {
       work->failed.emplace_back(std::move(q.done), Expired());
     } else {
+      // The batch closes before it outgrows one message. An event too large
+      // on its own still goes (alone), and fails as message_too_large.
+      if (!call->waiters.empty() && bytes + q.bytes > options_.max_message_bytes) break;
+      bytes += q.bytes;
       deadline = std::min(deadline, q.deadline);
       *call->batch_request.add_events() = std::move(q.event);
       call->waiters.push_back({q.deadline, std::move(q.done)});
@@ -189,12 +195,16 @@ void GrpcPolicyClient::DeliverBatch(Call& call, const grpc::Status& status) {
     if (!status.ok()) {
       std::move(done)(FromGrpc(status));
     } else if (i >= answered) {
-      std::move(done)(absl::InternalError(
-          StrCat("policy service answered ", answered, " decisions for ", events, " events")));
+      std::move(done)(
+          WithFallbackReason(absl::InternalError(StrCat("policy service answered ", answered,
+                                                        " decisions for ", events, " events")),
+                             "invalid_answer"));
     } else if (response.decisions(i).event_id() != request.events(i).event_id()) {
-      std::move(done)(absl::InternalError(StrCat("policy service answered decision ", i,
-                                                 " for event '", response.decisions(i).event_id(),
-                                                 "', not '", request.events(i).event_id(), "'")));
+      std::move(done)(WithFallbackReason(
+          absl::InternalError(StrCat("policy service answered decision ", i, " for event '",
+                                     response.decisions(i).event_id(), "', not '",
+                                     request.events(i).event_id(), "'")),
+          "invalid_answer"));
     } else {
       std::move(done)(std::move(*response.mutable_decisions(i)));
     }

@@ -55,6 +55,7 @@ class GrpcPolicyClient final : public PolicyClient {
     v1::FriendshipEvent event;
     absl::Time deadline;
     DecisionCallback done;
+    size_t bytes = 0;  // the event's share of a DecideBatchRequest
   };
   // One outstanding RPC: a DecideBatch, or a Decide for one event.
   struct Call;

@@ -1,5 +1,7 @@
 #include "gateway/core/http_server.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -7,11 +9,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -23,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 #include "common/strings.h"
 
 namespace friendgate::gateway {
@@ -42,6 +47,17 @@ constexpr char kJson[] = "application/json";
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::chrono::seconds kWriteTimeout(5);
 constexpr std::chrono::seconds kLingerTimeout(2);
+// accept(2) failing (file descriptors or memory exhausted): wait this long
+// before the next attempt instead of spinning.
+constexpr std::chrono::milliseconds kAcceptBackoff(50);
+
+// A cheap monotonic clock (a few ns; 1-4 ms resolution): enough to order
+// connections by how long they have waited. Never 0.
+int64_t CoarseNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec + 1;
+}
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
@@ -80,9 +96,17 @@ struct HttpServer::Impl {
   }
 
   void Accept();
+  void OnAcceptError(const boost::system::error_code& ec);
   void AcceptPending();
+  // At max_connections, evicts the connection that has waited longest
+  // without a complete request to make room for a new one. False when every
+  // open connection is busy with a request (the new one is refused).
+  bool MakeRoom();
   void Register(Session* session);
   void Unregister(Session* session);
+  // An eviction MakeRoom chose that the session did not carry out (its
+  // request completed meanwhile).
+  void EvictionAbandoned(Session* session);
   // Lets Serve() return once draining and no connection is left.
   void ReleaseWorkIfDrained() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
@@ -97,6 +121,12 @@ struct HttpServer::Impl {
 
   absl::Mutex mu;
   absl::flat_hash_set<Session*> sessions ABSL_GUARDED_BY(mu);
+  // Sessions chosen for eviction, still open: they do not count against
+  // max_connections, so a burst of new connections evicts as many.
+  size_t evictions_pending ABSL_GUARDED_BY(mu) = 0;
+  log::Throttle accept_error_log;
+  log::Throttle evicted_log;
+  log::Throttle refused_log;
   // Keeps io.run() going while connections wait for the policy service
   // (they have no I/O pending then).
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work ABSL_GUARDED_BY(mu);
@@ -104,6 +134,7 @@ struct HttpServer::Impl {
   // its pending handlers still own, and they unregister under `mu`.
   net::io_context io;
   tcp::acceptor acceptor;
+  net::steady_timer accept_backoff{acceptor.get_executor()};  // on the acceptor's strand
 };
 
 namespace {
@@ -114,7 +145,8 @@ namespace {
 // pipelined requests wait in the buffer.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket socket, HttpServer::Impl* server) : stream_(std::move(socket)), server_(server) {
+  Session(Socket socket, HttpServer::Impl* server)
+      : waiting_since_(CoarseNowNs()), stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -131,6 +163,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // When this connection began waiting for its current request (accepted,
+  // or its last answer written; CoarseNowNs), or 0 while a request it sent
+  // whole is decided or answered. Written on the strand, read by MakeRoom.
+  int64_t waiting_since() const { return waiting_since_.load(std::memory_order_relaxed); }
+  // Chosen for eviction by MakeRoom and not yet closed. Guarded by the
+  // server's `mu`.
+  bool evicting = false;
+
+  // Posted by MakeRoom: closes the connection if it still waits for the
+  // request it waited for when chosen (`since`).
+  void Evict(int64_t since) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), since] {
+      if (self->waiting_since() != since) return self->server_->EvictionAbandoned(self.get());
+      beast::error_code ignored;
+      self->stream_.socket().close(ignored);
+    });
   }
 
   // Posted by Stop(): a kept-alive connection waiting for its next request
@@ -155,6 +205,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // this connection busy, so close it here.
     if (server_->draining.load() && KeptAliveAndIdle()) return Close();
     idle_ = true;
+    waiting_since_.store(CoarseNowNs(), std::memory_order_relaxed);
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_->settings.max_body_bytes);
@@ -257,6 +308,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     // No I/O while the adapter decides; Write arms the timer again.
     stream_.expires_never();
+    waiting_since_.store(0, std::memory_order_relaxed);  // not evicted now
     http::request<http::string_body> message = parser_->release();
     version_ = message.version();
     keep_alive_ = message.keep_alive();
@@ -354,6 +406,8 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
+    // Answered: a connection only lingering may be evicted first.
+    waiting_since_.store(CoarseNowNs(), std::memory_order_relaxed);
     stream_.expires_after(kLingerTimeout);
     DiscardInput();
   }
@@ -373,6 +427,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  std::atomic<int64_t> waiting_since_;
   Stream stream_;
   HttpServer::Impl* server_;
   std::string remote_addr_;
@@ -391,28 +446,87 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(Strand(io.get_executor()), [this](beast::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted) return;
-    if (ec) {
-      // EMFILE and friends: keep accepting; the next attempt may succeed.
-      log::Warn("accept failed", {{"error", ec.message()}});
+    if (ec) return OnAcceptError(ec);
+    if (MakeRoom()) {
+      std::make_shared<Session>(std::move(socket), this)->Start();
     } else {
-      size_t open;
-      {
-        absl::MutexLock lock(&mu);
-        open = sessions.size();
+      metrics->CountConnectionRefused();
+      if (int64_t held_back = 0; refused_log.Allow(&held_back)) {
+        log::Warn(
+            "connections refused: http.max_connections open and every one busy with a "
+            "request",
+            {{"max_connections", static_cast<int64_t>(settings.max_connections)},
+             {"refused", held_back + 1}});
       }
-      if (open >= settings.max_connections) {
-        log::Warn("connection refused: http.max_connections open",
-                  {{"max_connections", static_cast<int64_t>(settings.max_connections)}});
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        std::make_shared<Session>(std::move(socket), this)->Start();
-      }
+      beast::error_code ignored;
+      socket.close(ignored);
     }
     // A connection accepted as Stop() closed the listener is still served.
     if (!acceptor.is_open()) return;
     Accept();
   });
+}
+
+void HttpServer::Impl::OnAcceptError(const boost::system::error_code& ec) {
+  // The client gave up before it was accepted: nothing is wrong here.
+  if (ec == net::error::connection_aborted) {
+    if (acceptor.is_open()) Accept();
+    return;
+  }
+  const int code = ec.category() == boost::system::system_category() ? ec.value() : 0;
+  const char* reason = code == EMFILE || code == ENFILE    ? "fd_limit"
+                       : code == ENOBUFS || code == ENOMEM ? "no_memory"
+                                                           : "other";
+  metrics->CountAcceptError(reason);
+  if (int64_t held_back = 0; accept_error_log.Allow(&held_back)) {
+    log::Warn("accept failed; retrying every 50 ms",
+              {{"error", ec.message()}, {"reason", reason}, {"failures", held_back + 1}});
+  }
+  // Retrying at once would fail again at once (EMFILE leaves the connection
+  // queued): one core at 100% and a log line per attempt. Wait instead;
+  // connections closing meanwhile free descriptors.
+  accept_backoff.expires_after(kAcceptBackoff);
+  accept_backoff.async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec || !acceptor.is_open()) return;
+    Accept();
+  });
+}
+
+bool HttpServer::Impl::MakeRoom() {
+  std::shared_ptr<Session> victim;
+  int64_t since = 0;
+  {
+    absl::MutexLock lock(&mu);
+    if (sessions.size() - evictions_pending < settings.max_connections) return true;
+    // Only here, at the limit: one pass over the open connections.
+    Session* oldest = nullptr;
+    for (Session* session : sessions) {
+      if (session->evicting) continue;
+      const int64_t t = session->waiting_since();
+      if (t != 0 && (oldest == nullptr || t < since)) {
+        oldest = session;
+        since = t;
+      }
+    }
+    if (oldest == nullptr) return false;
+    victim = oldest->weak_from_this().lock();
+    // Its destructor is waiting for `mu`: it is closing, so there is room.
+    if (victim == nullptr) return true;
+    victim->evicting = true;
+    ++evictions_pending;
+  }
+  // Outside `mu`: `victim` may be the last owner, and its destructor
+  // unregisters under `mu`.
+  victim->Evict(since);
+  metrics->CountConnectionEvicted();
+  if (int64_t held_back = 0; evicted_log.Allow(&held_back)) {
+    log::Warn(
+        "connections evicted at http.max_connections: the one waiting longest without a "
+        "complete request makes room for a new one",
+        {{"max_connections", static_cast<int64_t>(settings.max_connections)},
+         {"evicted", held_back + 1}});
+  }
+  return true;
 }
 
 void HttpServer::Impl::AcceptPending() {
@@ -435,7 +549,15 @@ void HttpServer::Impl::Register(Session* session) {
 void HttpServer::Impl::Unregister(Session* session) {
   absl::MutexLock lock(&mu);
   sessions.erase(session);
+  if (session->evicting) --evictions_pending;
   ReleaseWorkIfDrained();
+}
+
+void HttpServer::Impl::EvictionAbandoned(Session* session) {
+  absl::MutexLock lock(&mu);
+  if (!session->evicting) return;
+  session->evicting = false;
+  --evictions_pending;
 }
 
 void HttpServer::Impl::ReleaseWorkIfDrained() {
@@ -516,6 +638,7 @@ void HttpServer::Stop() {
   if (impl_->draining.exchange(true)) return;
   net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
     impl->AcceptPending();
+    impl->accept_backoff.cancel();
     beast::error_code ignored;
     impl->acceptor.close(ignored);
   });

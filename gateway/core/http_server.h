@@ -21,7 +21,9 @@ namespace friendgate::gateway {
 // /metrics, and shapes its own errors (413, 400, 500) in the vendor's schema.
 //
 // Bounds: header block 16 KiB, body `max_body_bytes`, `max_connections`
-// open connections, `read_timeout` for a request once started,
+// open connections (at the limit a new one evicts the connection that has
+// waited longest without a complete request; refused when all are busy),
+// `read_timeout` for a request once started,
 // `keep_alive_timeout_s` between requests, `keep_alive_max_requests` per
 // connection, 5 s to write an answer.
 class HttpServer {

@@ -56,6 +56,40 @@ GatewayMetrics::GatewayMetrics()
                       .Help("Callbacks that could not be read, by the action taken "
                             "(failure_mode.unreadable).")
                       .Register(*registry_)),
+      spool_events_(prometheus::BuildCounter()
+                        .Name("friendgate_gateway_spool_events_total")
+                        .Help("After-events the policy service did not take at once: spooled, "
+                              "delivered_late (taken on a retry), dropped (the spool was full).")
+                        .Register(*registry_)),
+      spooled_(spool_events_.Add({{"outcome", "spooled"}})),
+      delivered_late_(spool_events_.Add({{"outcome", "delivered_late"}})),
+      spool_dropped_(spool_events_.Add({{"outcome", "dropped"}})),
+      spool_size_events_(prometheus::BuildGauge()
+                             .Name("friendgate_gateway_spool_events")
+                             .Help("After-events waiting in the spool.")
+                             .Register(*registry_)
+                             .Add({})),
+      spool_size_bytes_(prometheus::BuildGauge()
+                            .Name("friendgate_gateway_spool_bytes")
+                            .Help("Bytes of the after-events waiting in the spool.")
+                            .Register(*registry_)
+                            .Add({})),
+      accept_errors_(prometheus::BuildCounter()
+                         .Name("friendgate_gateway_accept_errors_total")
+                         .Help("accept(2) failures on the HTTP listener, by reason (fd_limit: "
+                               "EMFILE/ENFILE; no_memory; other); each backs off 50 ms.")
+                         .Register(*registry_)),
+      accept_fd_limit_(accept_errors_.Add({{"reason", "fd_limit"}})),
+      accept_no_memory_(accept_errors_.Add({{"reason", "no_memory"}})),
+      accept_other_(accept_errors_.Add({{"reason", "other"}})),
+      connections_shed_(prometheus::BuildCounter()
+                            .Name("friendgate_gateway_connections_shed_total")
+                            .Help("Connections closed at http.max_connections: evicted (the one "
+                                  "waiting longest without a complete request, for a new one) "
+                                  "or refused (a new one, when every open connection was busy).")
+                            .Register(*registry_)),
+      connections_evicted_(connections_shed_.Add({{"action", "evicted"}})),
+      connections_refused_(connections_shed_.Add({{"action", "refused"}})),
       request_seconds_(prometheus::BuildHistogram()
                            .Name("friendgate_gateway_request_duration_seconds")
                            .Help("Time from reading a callback to writing its answer.")
@@ -107,6 +141,34 @@ void GatewayMetrics::CountUnreadable(std::string_view vendor, std::string_view c
            })
       .Increment();
 }
+
+void GatewayMetrics::CountSpool(std::string_view outcome) {
+  if (outcome == "spooled") {
+    spooled_.Increment();
+  } else if (outcome == "delivered_late") {
+    delivered_late_.Increment();
+  } else {
+    spool_dropped_.Increment();
+  }
+}
+
+void GatewayMetrics::SetSpoolSize(size_t events, size_t bytes) {
+  spool_size_events_.Set(static_cast<double>(events));
+  spool_size_bytes_.Set(static_cast<double>(bytes));
+}
+
+void GatewayMetrics::CountAcceptError(std::string_view reason) {
+  if (reason == "fd_limit") {
+    accept_fd_limit_.Increment();
+  } else if (reason == "no_memory") {
+    accept_no_memory_.Increment();
+  } else {
+    accept_other_.Increment();
+  }
+}
+
+void GatewayMetrics::CountConnectionEvicted() { connections_evicted_.Increment(); }
+void GatewayMetrics::CountConnectionRefused() { connections_refused_.Increment(); }
 
 void GatewayMetrics::ObserveRequestSeconds(std::string_view vendor, double seconds) {
   request_seconds_cache_

@@ -29,12 +29,24 @@ class GatewayMetrics {
   // not_found, too_large, unknown_command.
   void CountRequest(std::string_view vendor, std::string_view command, std::string_view result);
   // The policy service could not answer: `reason` is timeout, unavailable,
-  // overloaded or error; `action` is allow or deny (what the vendor was told).
+  // overloaded, message_too_large, invalid_answer or error; `action` is allow
+  // or deny (what the vendor was told).
   void CountFallback(std::string_view vendor, std::string_view command, std::string_view reason,
                      std::string_view action);
   // A callback that could not be read: `action` is deny (refused where the
   // vendor allows) or allow (answered with an error).
   void CountUnreadable(std::string_view vendor, std::string_view command, std::string_view action);
+  // The after-event spool: `outcome` is spooled, delivered_late or dropped.
+  void CountSpool(std::string_view outcome);
+  void SetSpoolSize(size_t events, size_t bytes);
+  // accept(2) failed: `reason` is fd_limit (EMFILE, ENFILE), no_memory
+  // (ENOBUFS, ENOMEM) or other.
+  void CountAcceptError(std::string_view reason);
+  // At http.max_connections: a connection evicted to make room for a new one
+  // (the one waiting longest without a complete request), or a new one
+  // refused (every open connection had a request in progress).
+  void CountConnectionEvicted();
+  void CountConnectionRefused();
   void ObserveRequestSeconds(std::string_view vendor, double seconds);
   void ObservePolicySeconds(double seconds);
   void SetPolicyHealthy(bool healthy);
@@ -62,6 +74,19 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& fallbacks_;
   prometheus::Family<prometheus::Counter>& unreadable_;
+  prometheus::Family<prometheus::Counter>& spool_events_;
+  prometheus::Counter& spooled_;
+  prometheus::Counter& delivered_late_;
+  prometheus::Counter& spool_dropped_;
+  prometheus::Gauge& spool_size_events_;
+  prometheus::Gauge& spool_size_bytes_;
+  prometheus::Family<prometheus::Counter>& accept_errors_;
+  prometheus::Counter& accept_fd_limit_;
+  prometheus::Counter& accept_no_memory_;
+  prometheus::Counter& accept_other_;
+  prometheus::Family<prometheus::Counter>& connections_shed_;
+  prometheus::Counter& connections_evicted_;
+  prometheus::Counter& connections_refused_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Histogram& policy_seconds_;
   prometheus::Gauge& policy_healthy_;

@@ -17,6 +17,10 @@ struct PolicyBatchOptions {
   // RESOURCE_EXHAUSTED at once. Without batching: Decide calls outstanding at
   // most.
   size_t max_queued_events = 4096;
+  // Bytes of one request message at most (the channel's send limit; the
+  // policy service's receive limit, gRPC's 4 MiB by default, must be at
+  // least this). A DecideBatch is closed before it would grow past it.
+  size_t max_message_bytes = 4 << 20;
 };
 
 }  // namespace friendgate::gateway

@@ -9,8 +9,14 @@ namespace friendgate::gateway {
 
 std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
                                                  const std::string& load_balancing,
+                                                 size_t max_message_bytes,
                                                  const PolicyChannelSecurity& security) {
   grpc::ChannelArguments args;
+  // Set on purpose, not left to gRPC's defaults (4 MiB in, unlimited out): a
+  // request over the policy service's receive limit would fail there after
+  // being sent whole; here it fails at once, as message_too_large.
+  args.SetMaxSendMessageSize(static_cast<int>(max_message_bytes));
+  args.SetMaxReceiveMessageSize(kMaxAnswerBytes);
   // A restarted policy service must be found again within about a second, not
   // after gRPC's default exponential backoff of up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);

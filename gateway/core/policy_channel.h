@@ -4,6 +4,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -16,10 +17,17 @@ struct PolicyChannelSecurity {
 };
 
 // One long-lived channel to the policy service, shared by every request.
-// `load_balancing` is "pick_first" or "round_robin".
+// `load_balancing` is "pick_first" or "round_robin". Requests are limited to
+// `max_message_bytes` (GrpcPolicyClient keeps its batches under it); answers
+// to kMaxAnswerBytes.
 std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
                                                  const std::string& load_balancing,
+                                                 size_t max_message_bytes = 4 << 20,
                                                  const PolicyChannelSecurity& security = {});
+
+// A DecideBatch answer carries what its events carry back (masked remarks,
+// import lists): up to a few times a full request.
+inline constexpr int kMaxAnswerBytes = 64 << 20;
 
 }  // namespace friendgate::gateway
 

@@ -1,13 +1,33 @@
 #ifndef FRIENDGATE_GATEWAY_CORE_POLICY_CLIENT_H_
 #define FRIENDGATE_GATEWAY_CORE_POLICY_CLIENT_H_
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/time/time.h"
 #include "friendgate/v1/decision.pb.h"
 #include "friendgate/v1/event.pb.h"
 
 namespace friendgate::gateway {
+
+// Why a call failed, when the status code alone does not tell: the `reason`
+// label of the gateway's fallback metric and log ("message_too_large",
+// "invalid_answer"), carried as a status payload.
+inline constexpr char kFallbackReasonUrl[] = "type.friendgate.dev/fallback_reason";
+inline absl::Status WithFallbackReason(absl::Status status, std::string_view reason) {
+  status.SetPayload(kFallbackReasonUrl,
+                    absl::Cord(absl::string_view(reason.data(), reason.size())));
+  return status;
+}
+inline std::optional<std::string> FallbackReasonOf(const absl::Status& status) {
+  auto reason = status.GetPayload(kFallbackReasonUrl);  // absl::optional here
+  if (!reason) return std::nullopt;
+  return std::string(*reason);
+}
 
 // Receives the decision, or an error once the deadline has passed or the call
 // failed.

@@ -297,6 +297,12 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
     return Error("policy.max_in_flight_batches", "must be at most 1024");
   }
   if (policy.max_queued_events() != 0) batching.max_queued_events = policy.max_queued_events();
+  if (policy.max_message_bytes() != 0) batching.max_message_bytes = policy.max_message_bytes();
+  if (batching.max_message_bytes < (64 << 10)) {
+    return Error("policy.max_message_bytes", "must be at least 65536");
+  }
+  s.spool.dir = policy.spool().dir();
+  if (policy.spool().max_bytes() != 0) s.spool.max_bytes = policy.spool().max_bytes();
   if (s.load_balancing != "pick_first" && s.load_balancing != "round_robin") {
     return Error("policy.load_balancing", "must be pick_first or round_robin");
   }
@@ -308,6 +314,17 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
     s.policy_tls = GatewaySettings::PolicyTlsSettings{tls.ca_file(), tls.cert_file(),
                                                       tls.key_file(), tls.server_name()};
   }
+
+  if (!config.log().user_ids().empty()) {
+    absl::StatusOr<UserIdFormatter::Mode> mode =
+        UserIdFormatter::ParseMode(config.log().user_ids());
+    if (!mode.ok()) return Error("log.user_ids", ToStd(mode.status().message()));
+    s.log_user_ids = *mode;
+  }
+  absl::StatusOr<std::optional<std::string>> salt =
+      Secret("log.salt", config.log().salt_env(), config.log().salt_file());
+  if (!salt.ok()) return salt.status();
+  if (salt->has_value()) s.log_salt = **salt;
 
   const InputLimits& limits = config.limits();
   if (limits.max_items() != 0) s.limits.max_items = limits.max_items();

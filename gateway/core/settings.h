@@ -9,6 +9,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/user_ids.h"
+#include "gateway/core/event_spool.h"
 #include "gateway/core/network.h"
 #include "gateway/core/policy_batch_options.h"
 #include "gateway/core/secret_list.h"
@@ -98,6 +100,12 @@ struct GatewaySettings {
     std::string server_name;
   };
   std::optional<PolicyTlsSettings> policy_tls;
+  SpoolSettings spool;
+
+  // log.user_ids and the key of its hash (a secret: never log it; empty: a
+  // random key per process).
+  UserIdFormatter::Mode log_user_ids = UserIdFormatter::Mode::kHashed;
+  std::string log_salt;
 
   InputLimitSettings limits;
   TencentSettings tencent;

@@ -82,6 +82,24 @@ PolicyMetrics::PolicyMetrics()
                              .Help("AddListEntry calls refused at --max-list-entries.")
                              .Register(*registry_)
                              .Add({})),
+      duplicate_events_(prometheus::BuildCounter()
+                            .Name("friendgate_policy_duplicate_events_total")
+                            .Help("After-events not decided again: their event_id was seen in the "
+                                  "last hour (a gateway's retry).")
+                            .Register(*registry_)
+                            .Add({})),
+      dedupe_ids_(prometheus::BuildGauge()
+                      .Name("friendgate_policy_event_dedupe_ids")
+                      .Help("After-event ids remembered for retry dedupe (at most 500,000, "
+                            "one hour).")
+                      .Register(*registry_)
+                      .Add({})),
+      dedupe_evicted_(prometheus::BuildCounter()
+                          .Name("friendgate_policy_event_dedupe_evicted_total")
+                          .Help("After-event ids forgotten at the cap before their hour passed "
+                                "(oldest first).")
+                          .Register(*registry_)
+                          .Add({})),
       store_errors_(prometheus::BuildCounter()
                         .Name("friendgate_policy_store_errors_total")
                         .Help("State store calls that failed, by operation (during decisions "
@@ -159,6 +177,15 @@ void PolicyMetrics::ObserveMemoryStore(const PolicyStore::Stats& stats,
   list_adds_refused_.Increment(
       static_cast<double>(bounds.list_adds_refused - bounds_seen_.list_adds_refused));
   bounds_seen_ = bounds;
+}
+
+void PolicyMetrics::CountDuplicateEvent() { duplicate_events_.Increment(); }
+
+void PolicyMetrics::ObserveEventDedupe(size_t ids, uint64_t evicted) {
+  dedupe_ids_.Set(static_cast<double>(ids));
+  absl::MutexLock lock(&bounds_mu_);
+  dedupe_evicted_.Increment(static_cast<double>(evicted - dedupe_evicted_seen_));
+  dedupe_evicted_seen_ = evicted;
 }
 
 void PolicyMetrics::CountStoreError(std::string_view op) {

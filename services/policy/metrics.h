@@ -35,6 +35,11 @@ class PolicyMetrics {
   void CountWatchRefused();
   // The in-memory store's table sizes and what its bounds did (totals).
   void ObserveMemoryStore(const PolicyStore::Stats& stats, const MemoryStore::Bounds& bounds);
+  // An after-event whose event_id was seen recently (a gateway's retry): not
+  // decided again.
+  void CountDuplicateEvent();
+  // The in-process event id set: ids kept, ids pushed out at its cap (total).
+  void ObserveEventDedupe(size_t ids, uint64_t evicted);
   // A failed store call, by operation (a fixed set named by the store).
   void CountStoreError(std::string_view op);
   // 1 when the admin API is reachable from other hosts without credentials.
@@ -67,8 +72,12 @@ class PolicyMetrics {
   prometheus::Gauge& list_entries_;
   prometheus::Counter& counters_evicted_;
   prometheus::Counter& list_adds_refused_;
+  prometheus::Counter& duplicate_events_;
+  prometheus::Gauge& dedupe_ids_;
+  prometheus::Counter& dedupe_evicted_;
   absl::Mutex bounds_mu_;
   MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
+  uint64_t dedupe_evicted_seen_ ABSL_GUARDED_BY(bounds_mu_) = 0;
   prometheus::Family<prometheus::Counter>& store_errors_;
   prometheus::Gauge& admin_unauthenticated_;
   prometheus::Counter& events_dropped_;

@@ -7,6 +7,15 @@
 namespace friendgate::policy {
 
 v1::Decision PolicyDecider::Decide(const v1::FriendshipEvent& event) {
+  if (dedupe_ != nullptr && event.phase() == v1::PHASE_AFTER &&
+      !dedupe_->FirstSeen(event.event_id(), clock_->Now())) {
+    if (metrics_ != nullptr) metrics_->CountDuplicateEvent();
+    v1::Decision repeat;
+    repeat.set_event_id(event.event_id());
+    repeat.set_decision_id(NewId());
+    repeat.set_verdict(v1::VERDICT_ALLOW);
+    return repeat;
+  }
   const auto start = std::chrono::steady_clock::now();
   const std::shared_ptr<const RuleEngine> engine = rules_->engine();
   DecideContext context{store_, clock_->Now()};

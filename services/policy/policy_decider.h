@@ -8,6 +8,7 @@
 #include "services/policy/clock.h"
 #include "services/policy/decision_log.h"
 #include "services/policy/decision_observer.h"
+#include "services/policy/event_dedupe.h"
 #include "services/policy/metrics.h"
 #include "services/policy/rules_manager.h"
 #include "services/policy/store.h"
@@ -25,6 +26,9 @@ class PolicyDecider {
 
   // Wiring time only (before the first Decide).
   void AddObserver(DecisionObserver* observer) { observers_.push_back(observer); }
+  // An after-event whose event_id `dedupe` saw recently (a gateway's retry)
+  // is allowed without being decided again. Wiring time only.
+  void SetDedupe(EventDedupe* dedupe) { dedupe_ = dedupe; }
 
   v1::Decision Decide(const v1::FriendshipEvent& event);
 
@@ -35,6 +39,7 @@ class PolicyDecider {
   DecisionLog* log_;
   PolicyMetrics* metrics_;
   std::vector<DecisionObserver*> observers_;
+  EventDedupe* dedupe_ = nullptr;
 };
 
 }  // namespace friendgate::policy

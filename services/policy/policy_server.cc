@@ -17,6 +17,10 @@ namespace friendgate::policy {
 namespace {
 
 constexpr absl::Duration kSweepInterval = absl::Seconds(30);
+// Gateways retry spooled after-events for much less than an hour; 500,000 ids
+// take about 20 MB at most (about 40 bytes each: the set and the age order).
+constexpr absl::Duration kDedupeWindow = absl::Hours(1);
+constexpr size_t kDedupeMaxIds = 500000;
 
 // A duration as a gRPC channel argument (int milliseconds).
 int ClampedMs(absl::Duration d) {
@@ -98,6 +102,10 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   s->hub_->on_refused = [metrics] { metrics->CountWatchRefused(); };
   s->decider_ = std::make_unique<PolicyDecider>(s->rules_.get(), s->store_.get(), s->clock_,
                                                 s->log_.get(), s->metrics_.get());
+  s->dedupe_ = s->options_.event_dedupe != nullptr
+                   ? s->options_.event_dedupe
+                   : std::make_shared<MemoryEventDedupe>(kDedupeWindow, kDedupeMaxIds);
+  s->decider_->SetDedupe(s->dedupe_.get());
   s->decider_->AddObserver(s->recorder_.get());
   for (DecisionObserver* observer : s->options_.observers) s->decider_->AddObserver(observer);
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(s->decider_.get());
@@ -183,15 +191,20 @@ absl::Status PolicyServer::StartMetrics(const std::string& listen) {
   PolicyMetrics* metrics = metrics_.get();
   // The bounds metrics are the in-memory store's; other stores have none.
   MemoryStore* memory_store = dynamic_cast<MemoryStore*>(store_.get());
+  // Likewise the in-process event id set's.
+  MemoryEventDedupe* memory_dedupe = dynamic_cast<MemoryEventDedupe*>(dedupe_.get());
   EventLog* events = event_log_;
-  http_->Get("/metrics",
-             [metrics, memory_store, events](const httplib::Request&, httplib::Response& res) {
-               metrics->SetEventsBuffered(events->buffered());
-               if (memory_store != nullptr) {
-                 metrics->ObserveMemoryStore(memory_store->GetStats(), memory_store->bounds());
-               }
-               res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
-             });
+  http_->Get("/metrics", [metrics, memory_store, memory_dedupe, events](const httplib::Request&,
+                                                                        httplib::Response& res) {
+    metrics->SetEventsBuffered(events->buffered());
+    if (memory_store != nullptr) {
+      metrics->ObserveMemoryStore(memory_store->GetStats(), memory_store->bounds());
+    }
+    if (memory_dedupe != nullptr) {
+      metrics->ObserveEventDedupe(memory_dedupe->size(), memory_dedupe->evicted());
+    }
+    res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
   if (port == 0) {
     metrics_port_ = http_->bind_to_any_port(host);
   } else {

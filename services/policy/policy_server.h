@@ -17,6 +17,7 @@
 #include "services/policy/authorized_services.h"
 #include "services/policy/clock.h"
 #include "services/policy/decision_log.h"
+#include "services/policy/event_dedupe.h"
 #include "services/policy/event_log.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/metrics.h"
@@ -59,6 +60,11 @@ class PolicyServer {
     // The event log to use instead of the in-process one (e.g. a shared
     // one). Must outlive the server.
     EventLog* event_log = nullptr;
+    // Remembers after-events' event ids so that a gateway's retry (same
+    // event_id, within an hour) is counted once. Null: this process's memory
+    // (MemoryEventDedupe, 500,000 ids); a shared one (Redis) for several
+    // replicas. Shared only so that Options stays copyable.
+    std::shared_ptr<EventDedupe> event_dedupe;
     // Concurrent WatchEvents streams; more are refused (RESOURCE_EXHAUSTED).
     size_t max_watchers = 1000;
     // GRPC_ARG_MAX_CONNECTION_AGE_MS: each client connection gets GOAWAY after
@@ -119,6 +125,8 @@ class PolicyServer {
   std::unique_ptr<EventLog> own_event_log_;
   EventLog* event_log_ = nullptr;
   std::unique_ptr<EventLogRecorder> recorder_;
+  // Gateways' retried after-events (same event_id) within an hour count once.
+  std::shared_ptr<EventDedupe> dedupe_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<PolicyDecider> decider_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;

@@ -128,6 +128,7 @@ PARITY = [
      "max_in_flight_batches", "policy.max_in_flight_batches"),
     ("policy.load_balancing random", {"policy": {"load_balancing": "random"}},
      "load_balancing", "policy.load_balancing"),
+    ("log.user_ids clear", {"log": {"user_ids": "clear"}}, "user_ids", "log.user_ids"),
 ]
 
 

@@ -402,8 +402,59 @@ TEST(GrpcPolicyClientTest, AMissingOrMismatchedDecisionIsAnError) {
       EXPECT_EQ(d->event_id(), "good");
     } else {
       EXPECT_EQ(d.status().code(), absl::StatusCode::kInternal) << ids[i] << ": " << d.status();
+      EXPECT_EQ(FallbackReasonOf(d.status()), "invalid_answer") << ids[i];
     }
   }
+}
+
+// Events of 700 KB each, 32 of them at once: batched by size, never past the
+// 4 MiB the policy service accepts (before, a batch of 64 failed whole with
+// RESOURCE_EXHAUSTED, labelled "overloaded").
+TEST(GrpcPolicyClientTest, BatchesStayUnderTheMessageSizeLimit) {
+  auto policy = StartPolicy();
+  ASSERT_NE(policy, nullptr);
+  CountingPolicyService service(&policy->decider(), /*batch=*/true);
+  TestServer server(&service);
+  PolicyBatchOptions options;
+  options.max_in_flight_batches = 1;  // everything else queues and batches
+  GrpcPolicyClient client(server.Stub(), options);
+  // Connected first: this test is about sizes, not a cold start.
+  Answers warm(1);
+  client.Decide(Request("warm", "a", "b"), absl::Now() + absl::Seconds(30), warm.For(0));
+  ASSERT_TRUE(warm.WaitFor(1));
+  ASSERT_TRUE(warm.result(0).ok()) << warm.result(0).status();
+  constexpr size_t kEvents = 32;
+  Answers answers(kEvents);
+  FromThreads(8, kEvents / 8, [&](size_t i) {
+    v1::FriendshipEvent event = Request("big-" + std::to_string(i), "user", "friend");
+    event.mutable_relations(0)->set_wording(std::string(700 << 10, 'w'));
+    client.Decide(event, absl::Now() + absl::Seconds(60), answers.For(i));
+  });
+  ASSERT_TRUE(answers.WaitFor(kEvents));
+  for (size_t i = 0; i < kEvents; ++i) {
+    const absl::StatusOr<v1::Decision> d = answers.result(i);
+    ASSERT_TRUE(d.ok()) << i << ": " << d.status();
+  }
+  EXPECT_GT(service.largest_batch.load(), 1);
+  EXPECT_LE(service.largest_batch.load(), 5);  // 5 x 700 KB < 4 MiB < 6 x 700 KB
+}
+
+// One event over the limit on its own is refused before it is sent, and says
+// why: message_too_large, not overloaded.
+TEST(GrpcPolicyClientTest, AnEventOverTheLimitIsTooLargeNotOverloaded) {
+  auto policy = StartPolicy();
+  ASSERT_NE(policy, nullptr);
+  CountingPolicyService service(&policy->decider(), /*batch=*/true);
+  TestServer server(&service);
+  GrpcPolicyClient client(server.Stub());
+  Answers answers(1);
+  v1::FriendshipEvent event = Request("huge", "user", "friend");
+  event.mutable_relations(0)->set_wording(std::string(5 << 20, 'w'));
+  client.Decide(event, absl::Now() + absl::Seconds(60), answers.For(0));
+  ASSERT_TRUE(answers.WaitFor(1));
+  const absl::StatusOr<v1::Decision> d = answers.result(0);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kResourceExhausted) << d.status();
+  EXPECT_THAT(std::string(d.status().message()), ::testing::HasSubstr("larger than max"));
 }
 
 }  // namespace

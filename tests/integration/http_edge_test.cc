@@ -4,6 +4,7 @@
 // the connection limit, and a drain with a request in flight.
 
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "friendgate/v1/policy_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/data.h"
@@ -348,7 +350,7 @@ TEST_F(HttpEdgeTest, OtherMethodsAndUnknownPaths) {
   EXPECT_THAT(r->body, HasSubstr("no callback is served at this path"));
 }
 
-TEST(HttpEdgeLimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+TEST(HttpEdgeLimitsTest, AtTheLimitTheConnectionWaitingLongestMakesRoom) {
   const std::string config =
       WriteTempFile("gw_max_conn.yaml", "http: {max_connections: 3}\nopenim: [{}]\n");
   int policy_port = 0;
@@ -357,32 +359,86 @@ TEST(HttpEdgeLimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   int port = 0;
   auto gateway = StartGateway(config, "127.0.0.1:" + std::to_string(policy_port), &port);
   ASSERT_NE(gateway, nullptr);
-  // Three served, idle connections fill the limit.
+  // Three served, idle connections fill the limit; the first has waited
+  // longest for its next request (the pauses only order them).
   std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(RawConnection::Open(port));
     ASSERT_NE(held.back(), nullptr);
     ASSERT_TRUE(held.back()->Send(kHealthRequest));
     ASSERT_TRUE(held.back()->Read().has_value()) << i;
+    absl::SleepFor(absl::Milliseconds(30));
   }
+  // A fourth is served: the first is closed to make room.
   auto fourth = RawConnection::Open(port);
-  ASSERT_NE(fourth, nullptr);  // the kernel accepts; the gateway closes it
-  fourth->Send(kHealthRequest);
-  EXPECT_TRUE(fourth->ClosedByPeer());
-  // The warning is written before the close; the pipe may deliver it after.
-  EXPECT_THAT(gateway->WaitForLine("http.max_connections", absl::Seconds(5)),
-              HasSubstr("connection refused"));
-  // Once one closes (the gateway sees it a moment later), a new connection
-  // is served.
-  held.pop_back();
-  bool served = false;
-  for (absl::Time until = absl::Now() + absl::Seconds(20); !served && absl::Now() < until;) {
-    auto again = RawConnection::Open(port);
-    served = again != nullptr && again->Send(kHealthRequest) &&
-             again->Read(absl::Seconds(2)).has_value();
-    if (!served) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_NE(fourth, nullptr);
+  ASSERT_TRUE(fourth->Send(kHealthRequest));
+  EXPECT_TRUE(fourth->Read().has_value());
+  EXPECT_TRUE(held[0]->ClosedByPeer());
+  ASSERT_TRUE(held[2]->Send(kHealthRequest));
+  EXPECT_TRUE(held[2]->Read().has_value());
+  EXPECT_THAT(gateway->WaitForLine("connections evicted", absl::Seconds(5)),
+              HasSubstr(R"("evicted":1)"));
+}
+
+// A PolicyService that takes every call and answers none: a callback stays
+// in flight until the gateway's answer budget cancels its call.
+class SilentPolicyService final : public v1::PolicyService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext*, const v1::DecideRequest*,
+                                   v1::Decision*) override {
+    return new SilentReactor;
   }
-  EXPECT_TRUE(served);
+  grpc::ServerUnaryReactor* DecideBatch(grpc::CallbackServerContext*, const v1::DecideBatchRequest*,
+                                        v1::DecideBatchResponse*) override {
+    return new SilentReactor;
+  }
+
+ private:
+  class SilentReactor final : public grpc::ServerUnaryReactor {
+    void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+    void OnDone() override { delete this; }
+  };
+};
+
+TEST(HttpEdgeLimitsTest, WhenEveryConnectionIsBusyANewOneIsRefused) {
+  SilentPolicyService service;
+  int policy_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &policy_port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string config = WriteTempFile(
+      "gw_max_conn_busy.yaml", "http: {max_connections: 2}\nopenim: [{answer_budget_ms: 4000}]\n");
+  int port = 0;
+  auto gateway = StartGateway(config, "127.0.0.1:" + std::to_string(policy_port), &port);
+  ASSERT_NE(gateway, nullptr);
+  std::vector<std::unique_ptr<RawConnection>> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(RawConnection::Open(port));
+    ASSERT_NE(busy.back(), nullptr);
+    ASSERT_TRUE(busy.back()->Send(PostRequest(
+        "/openim/callbackBeforeAddFriendCommand",
+        R"({"fromUserID":"a)" + std::to_string(i) + R"(","toUserID":"b","reqMsg":"hi"})")));
+  }
+  // Time for the gateway to read both (they are in its socket buffers).
+  absl::SleepFor(absl::Milliseconds(500));
+  auto third = RawConnection::Open(port);
+  ASSERT_NE(third, nullptr);  // the kernel accepts; the gateway closes it
+  third->Send(kHealthRequest);
+  EXPECT_TRUE(third->ClosedByPeer());
+  EXPECT_FALSE(third->Read(absl::Milliseconds(100)).has_value());
+  // The busy ones are answered (by the failure mode) when their budget ends.
+  for (auto& c : busy) {
+    std::optional<RawResponse> r = c->Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_THAT(gateway->WaitForLine("connections refused", absl::Seconds(5)),
+              HasSubstr(R"("refused":1)"));
+  gateway.reset();
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
 }
 
 TEST(HttpEdgeDrainTest, SigtermAnswersTheRequestInFlightAndClosesIdleConnections) {

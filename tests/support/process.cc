@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -138,7 +139,11 @@ int PortFromLogLine(std::string_view line, std::string_view key) {
 }
 
 std::string PolicyBinary() { return FRIENDGATE_POLICY_BIN; }
-std::string GatewayBinary() { return FRIENDGATE_GATEWAY_BIN; }
+std::string GatewayBinary() {
+  // Another build's gateway under the same tests (before/after figures).
+  if (const char* other = std::getenv("FRIENDGATE_TEST_GATEWAY_BIN"); other && *other) return other;
+  return FRIENDGATE_GATEWAY_BIN;
+}
 std::string SourcePath(std::string_view relative) {
   return StrCat(FRIENDGATE_SOURCE_DIR, "/", relative);
 }

@@ -50,6 +50,8 @@ class Process {
 int PortFromLogLine(std::string_view line, std::string_view key);
 
 // Absolute paths of the built binaries and the source tree (set by CMake).
+// FRIENDGATE_TEST_GATEWAY_BIN, when set, names another gateway binary to run
+// the same tests against (before/after measurements).
 std::string PolicyBinary();
 std::string GatewayBinary();
 std::string SourcePath(std::string_view relative);

@@ -134,12 +134,18 @@ TEST_F(DecideBatchTest, AnswersInOrderWithTheDecisionsOfDecide) {
     EXPECT_EQ(seen[i].first, events[i].event_id());
     EXPECT_EQ(seen[i].second, batched.decision_id());
     EXPECT_EQ(batched.decision_id().size(), 32u);
-    // Decide on the same event: the same decision but for its fresh id.
-    v1::Decision single = Decide(events[i]);
+    // Decide on the same event: the same decision but for its fresh id. (An
+    // after-event's id is its identity: the same id again is a gateway's
+    // retry, not decided twice; so the after-event gets a new id here.)
+    v1::FriendshipEvent again = events[i];
+    if (again.phase() == v1::PHASE_AFTER) again.set_event_id(again.event_id() + "-again");
+    v1::Decision single = Decide(again);
     EXPECT_NE(single.decision_id(), batched.decision_id());
     single.clear_decision_id();
+    single.clear_event_id();
     v1::Decision batched_without_id = batched;
     batched_without_id.clear_decision_id();
+    batched_without_id.clear_event_id();
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(batched_without_id, single))
         << i << ": batch " << batched_without_id.ShortDebugString() << "\nDecide "
         << single.ShortDebugString();
@@ -202,6 +208,32 @@ TEST_F(DecideBatchTest, AnInvalidEventRefusesTheWholeBatchNamingItsIndex) {
   EXPECT_THAT(status.error_message(), HasSubstr("events[0]"));
   // Nothing of either batch was decided.
   EXPECT_TRUE(observer_.seen().empty());
+}
+
+TEST_F(DecideBatchTest, AnAfterEventSentAgainWithItsIdIsNotDecidedTwice) {
+  std::vector<v1::FriendshipEvent> after;
+  for (const v1::FriendshipEvent& e : ExampleEvents()) {
+    if (e.phase() == v1::PHASE_AFTER) after.push_back(e);
+  }
+  ASSERT_FALSE(after.empty());
+  v1::DecideBatchResponse first, retry;
+  ASSERT_TRUE(DecideBatch(after, &first).ok());
+  // A gateway's retry (its answer was lost): the same events, the same ids.
+  ASSERT_TRUE(DecideBatch(after, &retry).ok());
+  ASSERT_EQ(retry.decisions_size(), static_cast<int>(after.size()));
+  for (int i = 0; i < retry.decisions_size(); ++i) {
+    EXPECT_EQ(retry.decisions(i).event_id(), after[i].event_id());
+    EXPECT_EQ(retry.decisions(i).verdict(), v1::VERDICT_ALLOW);
+    EXPECT_EQ(retry.decisions(i).decision_id().size(), 32u);
+  }
+  // Decided (and seen by the observers) once each.
+  EXPECT_EQ(observer_.seen().size(), after.size());
+  // A before-event is decided every time it is asked.
+  const v1::FriendshipEvent before = ExampleEvents()[0];
+  ASSERT_EQ(before.phase(), v1::PHASE_BEFORE);
+  Decide(before);
+  Decide(before);
+  EXPECT_EQ(observer_.seen().size(), after.size() + 2);
 }
 
 }  // namespace
