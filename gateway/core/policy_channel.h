@@ -25,6 +25,10 @@ std::shared_ptr<grpc::Channel> MakePolicyChannel(const std::string& target,
                                                  size_t max_message_bytes = 4 << 20,
                                                  const PolicyChannelSecurity& security = {});
 
+// One connection attempt (TCP connect, TLS handshake, HTTP/2 settings) may
+// take this long before it is given up and retried.
+inline constexpr int kPolicyConnectTimeoutMs = 10000;
+
 // A DecideBatch answer carries what its events carry back (masked remarks,
 // import lists): up to a few times a full request.
 inline constexpr int kMaxAnswerBytes = 64 << 20;

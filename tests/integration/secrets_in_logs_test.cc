@@ -183,7 +183,7 @@ tencent:
   EXPECT_THAT(output, HasSubstr("admin call refused"));
   EXPECT_THAT(output, HasSubstr("bad-tokens:1"));
   EXPECT_THAT(output, HasSubstr("missing-token"));
-  for (const std::string secret :
+  for (const std::string& secret :
        {std::string(kTencentToken), std::string(kNextTencentToken), std::string(kOpenImPassword),
         std::string(kReadToken), std::string(kWriteToken), std::string(kSalt), good_sign,
         absl::Base64Escape(std::string("im:") + kOpenImPassword)}) {
