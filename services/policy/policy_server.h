@@ -105,8 +105,6 @@ class PolicyServer {
 
   RulesManager& rules() { return *rules_; }
   PolicyDecider& decider() { return *decider_; }
-  WatchHub& hub() { return *hub_; }
-  PolicyStore& store() { return *store_; }
   PolicyMetrics& metrics() { return *metrics_; }
 
  private:
