@@ -76,6 +76,7 @@ int Run(const Flags& flags) {
   std::unique_ptr<policy::EventLog> event_log =
       policy::OpenEventLog(flags.store, *store, options.recent_decisions);
   options.event_log = event_log.get();
+  options.event_dedupe = policy::OpenEventDedupe(flags.store, *store);
   options.max_watchers = static_cast<size_t>(flags.max_watchers);
   options.max_connection_age =
       absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_ms));

@@ -97,6 +97,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
                    ? s->options_.event_dedupe
                    : std::make_shared<MemoryEventDedupe>(kDedupeWindow, kDedupeMaxIds);
   s->decider_->SetDedupe(s->dedupe_.get());
+  s->dedupe_->SetErrorListener([metrics](std::string_view op) { metrics->CountStoreError(op); });
   s->decider_->AddObserver(s->recorder_.get());
   for (DecisionObserver* observer : s->options_.observers) s->decider_->AddObserver(observer);
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(s->decider_.get());
