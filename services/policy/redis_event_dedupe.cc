@@ -20,8 +20,8 @@ std::string RedisEventDedupe::KeyFor(std::string_view event_id) const {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(event_id.data()), event_id.size(), digest);
   return StrCat(options_.prefix, "event:{",
-                absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest),
-                                                        sizeof(digest))),
+                absl::BytesToHexString(
+                    absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest))),
                 "}");
 }
 
