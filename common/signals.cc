@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <unistd.h>
 
 namespace friendgate {
 namespace {
@@ -32,7 +31,5 @@ int WaitForSignal() {
   }
   return sig;
 }
-
-void RequestShutdown() { kill(getpid(), SIGTERM); }
 
 }  // namespace friendgate

@@ -12,10 +12,6 @@ void BlockShutdownSignals();
 // Waits for SIGINT, SIGTERM or SIGHUP and returns its number.
 int WaitForSignal();
 
-// Sends SIGTERM to this process: lets code other than the signal waiter (for
-// example a fatal serving error) start the ordinary shutdown path.
-void RequestShutdown();
-
 }  // namespace friendgate
 
 #endif  // FRIENDGATE_COMMON_SIGNALS_H_

@@ -23,6 +23,7 @@
 #include "gateway/core/http_server.h"
 #include "gateway/core/metrics.h"
 #include "gateway/core/policy_channel.h"
+#include "gateway/core/policy_tls.h"
 #include "gateway/core/settings.h"
 #include "gateway/openim/adapter.h"
 #include "gateway/tencent/adapter.h"
@@ -82,9 +83,18 @@ int Run(const Flags& flags) {
               {{"config", flags.config}});
   }
   RaiseOpenFileLimit(settings.max_connections);
+  // Token and password files are re-read when they change (rotation with overlap).
+  const std::unique_ptr<FileChangeWatcher> secret_files =
+      WatchSecretFiles(ReloadableSecrets(settings), absl::Seconds(2));
 
+  absl::StatusOr<PolicyChannelSecurity> security = MakePolicyChannelSecurity(settings);
+  if (!security.ok()) {
+    std::cerr << "friendgate-gateway: " << flags.config << ": " << security.status().message()
+              << "\n";
+    return 1;
+  }
   auto channel = MakePolicyChannel(flags.policy_target, settings.load_balancing,
-                                   settings.policy_batching.max_message_bytes);
+                                   settings.policy_batching.max_message_bytes, *security);
   HealthWatcher health(grpc::health::v1::Health::NewStub(channel), settings.health_check_interval,
                        settings.health_check_timeout);
   GrpcPolicyClient policy(v1::PolicyService::NewStub(channel), settings.policy_batching);
@@ -157,6 +167,7 @@ int Run(const Flags& flags) {
   log::Info("listening", {{"http", StrCat(host, ":", *bound)},
                           {"metrics", metrics_address},
                           {"policy_target", flags.policy_target},
+                          {"policy_tls", security->credentials != nullptr},
                           {"tencent_path", settings.tencent.enabled ? settings.tencent.path : ""},
                           {"openim_instances", static_cast<int64_t>(settings.openim.size())},
                           {"version", FRIENDGATE_VERSION}});

@@ -20,6 +20,10 @@ void Digest(std::string_view data, unsigned char out[SHA256_DIGEST_LENGTH]) {
 }  // namespace
 
 bool BasicCredentialsMatch(std::string_view header, std::string_view expected) {
+  return BasicCredentialsMatchAny(header, {std::string(expected)});
+}
+
+bool BasicCredentialsMatchAny(std::string_view header, const std::vector<std::string>& accepted) {
   const absl::string_view value = absl::StripAsciiWhitespace(ToAbsl(header));
   constexpr absl::string_view kScheme = "basic ";
   if (value.size() <= kScheme.size() ||
@@ -31,10 +35,14 @@ bool BasicCredentialsMatch(std::string_view header, std::string_view expected) {
     return false;
   }
   unsigned char given[SHA256_DIGEST_LENGTH];
-  unsigned char wanted[SHA256_DIGEST_LENGTH];
   Digest(decoded, given);
-  Digest(expected, wanted);
-  return CRYPTO_memcmp(given, wanted, SHA256_DIGEST_LENGTH) == 0;
+  bool matched = false;
+  for (const std::string& expected : accepted) {
+    unsigned char wanted[SHA256_DIGEST_LENGTH];
+    Digest(expected, wanted);
+    matched = (CRYPTO_memcmp(given, wanted, SHA256_DIGEST_LENGTH) == 0) || matched;
+  }
+  return matched;
 }
 
 }  // namespace friendgate::gateway

@@ -43,8 +43,6 @@ class FieldReader {
   absl::Status KeepExtra(std::string_view key, simdjson::dom::element value,
                          google::protobuf::Struct* extras) const;
 
-  const InputLimitSettings& limits() const { return limits_; }
-
  private:
   const InputLimitSettings& limits_;
 };

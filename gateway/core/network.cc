@@ -6,7 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "common/strings.h"
 
 namespace friendgate::gateway {
@@ -65,6 +67,32 @@ bool Cidr::Contains(std::string_view address) const {
     if (((*parsed)[i / 8] & mask) != (network_[i / 8] & mask)) return false;
   }
   return true;
+}
+
+bool AnyContains(const std::vector<Cidr>& networks, std::string_view address) {
+  for (const Cidr& network : networks) {
+    if (network.Contains(address)) return true;
+  }
+  return false;
+}
+
+std::string ClientAddress(std::string_view peer, const std::vector<std::string_view>& forwarded_for,
+                          const std::vector<Cidr>& trusted_proxies) {
+  if (trusted_proxies.empty() || !AnyContains(trusted_proxies, peer)) return std::string(peer);
+  std::vector<absl::string_view> hops;
+  for (std::string_view value : forwarded_for) {
+    for (absl::string_view hop : absl::StrSplit(ToAbsl(value), ',')) {
+      hop = absl::StripAsciiWhitespace(hop);
+      if (!hop.empty()) hops.push_back(hop);
+    }
+  }
+  if (hops.empty()) return std::string(peer);
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    // Not an address: whatever wrote it is not to be believed; it matches no network.
+    if (!AnyContains(trusted_proxies, ToStd(*it))) return std::string(*it);
+  }
+  // Every hop is a trusted proxy: the leftmost is where the request entered.
+  return std::string(hops.front());
 }
 
 }  // namespace friendgate::gateway

@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -22,6 +24,16 @@ class Cidr {
   std::array<uint8_t, 16> network_{};
   int prefix_bits_ = 0;
 };
+
+bool AnyContains(const std::vector<Cidr>& networks, std::string_view address);
+
+// The address a source check should look at. `peer` is the TCP peer;
+// `forwarded_for` the X-Forwarded-For values in header order. Only when the
+// peer is one of `trusted_proxies` are the forwarded hops believed: the
+// client is then the rightmost hop that is not itself a trusted proxy (hops
+// to its left were written by the client and prove nothing).
+std::string ClientAddress(std::string_view peer, const std::vector<std::string_view>& forwarded_for,
+                          const std::vector<Cidr>& trusted_proxies);
 
 }  // namespace friendgate::gateway
 

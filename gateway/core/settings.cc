@@ -47,11 +47,24 @@ class Builder {
   absl::Status Error(std::string_view key, std::string_view text) const {
     return absl::InvalidArgumentError(StrCat(source_, ": ", key, ": ", text));
   }
+  // An error whose message already names the key.
+  absl::Status Located(const absl::Status& status) const {
+    return absl::InvalidArgumentError(StrCat(source_, ": ", status.message()));
+  }
   // A secret from an environment variable or a file; nullopt when neither
   // key is given.
   absl::StatusOr<std::optional<std::string>> Secret(std::string_view key_prefix,
                                                     const std::string& env,
                                                     const std::string& file) const;
+  // The sources of a secret given by `<prefix>_env` / `<prefix>_file` and
+  // more files; empty when none is given.
+  absl::StatusOr<std::vector<SecretList::Source>> SecretSources(
+      std::string_view key_prefix, const std::string& env, const std::string& file,
+      const google::protobuf::RepeatedPtrField<std::string>& more_files,
+      const std::string& value_prefix) const;
+  absl::Status Networks(std::string_view key,
+                        const google::protobuf::RepeatedPtrField<std::string>& cidrs,
+                        std::vector<Cidr>* out) const;
   absl::StatusOr<FailurePolicy> Failure(std::string_view key, const FailureMode& mode,
                                         int32_t default_code, const VendorSpec& spec) const;
   absl::Status Tencent(const TencentConfig& config, TencentSettings* out) const;
@@ -85,6 +98,37 @@ absl::StatusOr<std::optional<std::string>> Builder::Secret(std::string_view key_
     return std::optional<std::string>(std::move(value));
   }
   return std::optional<std::string>();
+}
+
+absl::StatusOr<std::vector<SecretList::Source>> Builder::SecretSources(
+    std::string_view key_prefix, const std::string& env, const std::string& file,
+    const google::protobuf::RepeatedPtrField<std::string>& more_files,
+    const std::string& value_prefix) const {
+  std::vector<SecretList::Source> sources;
+  if (!env.empty() || !file.empty()) {
+    auto one = Secret(key_prefix, env, file);
+    if (!one.ok()) return one.status();
+    if (!env.empty()) {
+      sources.push_back({StrCat(key_prefix, "_env"), **one, "", value_prefix});
+    } else {
+      sources.push_back({StrCat(key_prefix, "_file"), "", file, value_prefix});
+    }
+  }
+  for (int i = 0; i < more_files.size(); ++i) {
+    sources.push_back({StrCat(key_prefix, "_files[", i, "]"), "", more_files[i], value_prefix});
+  }
+  return sources;
+}
+
+absl::Status Builder::Networks(std::string_view key,
+                               const google::protobuf::RepeatedPtrField<std::string>& cidrs,
+                               std::vector<Cidr>* out) const {
+  for (int i = 0; i < cidrs.size(); ++i) {
+    auto cidr = Cidr::Parse(cidrs[i]);
+    if (!cidr.ok()) return Error(StrCat(key, "[", i, "]"), ToStd(cidr.status().message()));
+    out->push_back(*cidr);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<FailurePolicy> Builder::Failure(std::string_view key, const FailureMode& mode,
@@ -123,6 +167,11 @@ absl::Status Builder::Tencent(const TencentConfig& config, TencentSettings* out)
                          kTencentSpec);
   if (!failure.ok()) return failure.status();
   out->failure = *std::move(failure);
+  if (absl::Status s =
+          Networks("tencent.allowed_networks", config.allowed_networks(), &out->allowed_networks);
+      !s.ok()) {
+    return s;
+  }
   for (int i = 0; i < config.apps_size(); ++i) {
     const TencentApp& app = config.apps(i);
     const std::string key = StrCat("tencent.apps[", i, "]");
@@ -130,9 +179,15 @@ absl::Status Builder::Tencent(const TencentConfig& config, TencentSettings* out)
     if (app.sdk_app_id().empty() || !absl::SimpleAtoi(app.sdk_app_id(), &numeric)) {
       return Error(StrCat(key, ".sdk_app_id"), "must be the SdkAppid in decimal");
     }
-    auto token = Secret(StrCat(key, ".token"), app.token_env(), app.token_file());
-    if (!token.ok()) return token.status();
-    TencentAppSettings settings{app.sdk_app_id(), *std::move(token)};
+    auto sources = SecretSources(StrCat(key, ".token"), app.token_env(), app.token_file(),
+                                 app.token_files(), "");
+    if (!sources.ok()) return sources.status();
+    TencentAppSettings settings{app.sdk_app_id(), nullptr};
+    if (!sources->empty()) {
+      auto tokens = SecretList::Load(*std::move(sources), /*one_per_line=*/true);
+      if (!tokens.ok()) return Located(tokens.status());
+      settings.tokens = *std::move(tokens);
+    }
     if (!out->apps.emplace(app.sdk_app_id(), std::move(settings)).second) {
       return Error(key, StrCat("SdkAppid ", app.sdk_app_id(), " is listed twice"));
     }
@@ -160,24 +215,36 @@ absl::Status Builder::OpenIm(int index, const OpenImInstance& config, OpenImSett
       Failure(key + ".failure_mode", config.failure_mode(), out->default_refusal_code, kOpenImSpec);
   if (!failure.ok()) return failure.status();
   out->failure = *std::move(failure);
-  if (config.has_basic_auth()) {
-    const BasicAuth& auth = config.basic_auth();
+  std::vector<SecretList::Source> credentials;
+  std::vector<const BasicAuth*> auths;
+  if (config.has_basic_auth()) auths.push_back(&config.basic_auth());
+  for (const BasicAuth& auth : config.basic_auths()) auths.push_back(&auth);
+  for (size_t i = 0; i < auths.size(); ++i) {
+    const BasicAuth& auth = *auths[i];
+    const std::string auth_key =
+        config.has_basic_auth() && i == 0
+            ? key + ".basic_auth"
+            : StrCat(key, ".basic_auths[", i - config.has_basic_auth(), "]");
     if (auth.username().empty() || auth.username().find(':') != std::string::npos) {
-      return Error(key + ".basic_auth.username", "must be non-empty and without ':'");
+      return Error(auth_key + ".username", "must be non-empty and without ':'");
     }
-    auto password = Secret(key + ".basic_auth.password", auth.password_env(), auth.password_file());
-    if (!password.ok()) return password.status();
-    if (!password->has_value()) {
-      return Error(key + ".basic_auth", "needs password_env or password_file");
+    if (auth.password_env().empty() && auth.password_file().empty()) {
+      return Error(auth_key, "needs password_env or password_file");
     }
-    out->basic_credentials = StrCat(auth.username(), ":", **password);
+    auto sources = SecretSources(auth_key + ".password", auth.password_env(), auth.password_file(),
+                                 {}, auth.username() + ":");
+    if (!sources.ok()) return sources.status();
+    for (SecretList::Source& source : *sources) credentials.push_back(std::move(source));
   }
-  for (int i = 0; i < config.allowed_networks_size(); ++i) {
-    auto cidr = Cidr::Parse(config.allowed_networks(i));
-    if (!cidr.ok()) {
-      return Error(StrCat(key, ".allowed_networks[", i, "]"), ToStd(cidr.status().message()));
-    }
-    out->allowed_networks.push_back(*cidr);
+  if (!credentials.empty()) {
+    auto list = SecretList::Load(std::move(credentials), /*one_per_line=*/false);
+    if (!list.ok()) return Located(list.status());
+    out->basic_credentials = *std::move(list);
+  }
+  if (absl::Status s =
+          Networks(key + ".allowed_networks", config.allowed_networks(), &out->allowed_networks);
+      !s.ok()) {
+    return s;
   }
   return absl::OkStatus();
 }
@@ -205,6 +272,11 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   s.metrics_listen = http.metrics_listen();
   if (http.keep_alive_max_requests() != 0) {
     s.keep_alive_max_requests = http.keep_alive_max_requests();
+  }
+  if (absl::Status st =
+          Networks("http.trusted_proxies", http.trusted_proxies(), &s.trusted_proxies);
+      !st.ok()) {
+    return st;
   }
 
   const PolicyConfig& policy = config.policy();
@@ -234,6 +306,14 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   if (s.load_balancing != "pick_first" && s.load_balancing != "round_robin") {
     return Error("policy.load_balancing", "must be pick_first or round_robin");
   }
+  if (policy.has_tls()) {
+    const PolicyTls& tls = policy.tls();
+    if (tls.cert_file().empty() != tls.key_file().empty()) {
+      return Error("policy.tls", "cert_file and key_file go together (mTLS) or not at all");
+    }
+    s.policy_tls = GatewaySettings::PolicyTlsSettings{tls.ca_file(), tls.cert_file(),
+                                                      tls.key_file(), tls.server_name()};
+  }
 
   if (!config.log().user_ids().empty()) {
     absl::StatusOr<UserIdFormatter::Mode> mode =
@@ -252,10 +332,12 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   if (limits.max_text_bytes() != 0) s.limits.max_text_bytes = limits.max_text_bytes();
 
   if (absl::Status st = Tencent(config.tencent(), &s.tencent); !st.ok()) return st;
+  s.tencent.trusted_proxies = s.trusted_proxies;
 
   for (int i = 0; i < config.openim_size(); ++i) {
     OpenImSettings instance;
     if (absl::Status st = OpenIm(i, config.openim(i), &instance); !st.ok()) return st;
+    instance.trusted_proxies = s.trusted_proxies;
     for (const OpenImSettings& other : s.openim) {
       if (other.name == instance.name) {
         return Error(StrCat("openim[", i, "].name"), "'" + instance.name + "' is used twice");
@@ -277,6 +359,19 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
 }
 
 }  // namespace
+
+std::vector<std::shared_ptr<SecretList>> ReloadableSecrets(const GatewaySettings& settings) {
+  std::vector<std::shared_ptr<SecretList>> lists;
+  for (const auto& [id, app] : settings.tencent.apps) {
+    if (app.tokens != nullptr && !app.tokens->files().empty()) lists.push_back(app.tokens);
+  }
+  for (const OpenImSettings& instance : settings.openim) {
+    if (instance.basic_credentials != nullptr && !instance.basic_credentials->files().empty()) {
+      lists.push_back(instance.basic_credentials);
+    }
+  }
+  return lists;
+}
 
 absl::StatusOr<GatewaySettings> ParseGatewaySettings(std::string_view yaml,
                                                      std::string_view source_name,

@@ -13,6 +13,7 @@
 #include "gateway/core/event_spool.h"
 #include "gateway/core/network.h"
 #include "gateway/core/policy_batch_options.h"
+#include "gateway/core/secret_list.h"
 #include "gateway/core/vendor_spec.h"
 
 namespace friendgate::gateway {
@@ -42,7 +43,9 @@ struct InputLimitSettings {
 
 struct TencentAppSettings {
   std::string sdk_app_id;
-  std::optional<std::string> token;  // secret: never log it
+  // The accepted callback tokens (several during a rotation); null: the app
+  // has no token and its callbacks are not signed. Secret: never log them.
+  std::shared_ptr<SecretList> tokens;
 };
 
 struct TencentSettings {
@@ -53,6 +56,8 @@ struct TencentSettings {
   absl::Duration signature_window = absl::Seconds(60);
   int32_t default_refusal_code = kTencentSpec.default_refusal_code;
   FailurePolicy failure;
+  std::vector<Cidr> allowed_networks;  // empty: any source
+  std::vector<Cidr> trusted_proxies;   // http.trusted_proxies
 };
 
 struct OpenImSettings {
@@ -61,9 +66,11 @@ struct OpenImSettings {
   absl::Duration answer_budget = absl::Milliseconds(1500);
   int32_t default_refusal_code = kOpenImSpec.default_refusal_code;
   FailurePolicy failure;
-  // "user:password" when Basic credentials are required; secret.
-  std::optional<std::string> basic_credentials;
+  // The accepted "user:password" values when Basic credentials are
+  // required (several during a rotation); null: not required. Secret.
+  std::shared_ptr<SecretList> basic_credentials;
   std::vector<Cidr> allowed_networks;
+  std::vector<Cidr> trusted_proxies;  // http.trusted_proxies
 };
 
 // The validated, immutable gateway configuration with secrets resolved.
@@ -77,6 +84,7 @@ struct GatewaySettings {
   int keep_alive_timeout_s = 5;
   size_t keep_alive_max_requests = 100;
   absl::Duration drain_timeout = absl::Seconds(10);
+  std::vector<Cidr> trusted_proxies;
   absl::Duration drain_accept = absl::ZeroDuration();  // http.drain_accept_s
   std::string metrics_listen;                          // empty: on the callback port
 
@@ -84,6 +92,14 @@ struct GatewaySettings {
   absl::Duration health_check_timeout = absl::Milliseconds(500);
   std::string load_balancing = "pick_first";
   PolicyBatchOptions policy_batching;
+  // policy.tls: TLS to the policy service when set.
+  struct PolicyTlsSettings {
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::string server_name;
+  };
+  std::optional<PolicyTlsSettings> policy_tls;
   SpoolSettings spool;
 
   // log.user_ids and the key of its hash (a secret: never log it; empty: a
@@ -95,6 +111,9 @@ struct GatewaySettings {
   TencentSettings tencent;
   std::vector<OpenImSettings> openim;
 };
+
+// Every secret of the settings that files back (re-read when they change).
+std::vector<std::shared_ptr<SecretList>> ReloadableSecrets(const GatewaySettings& settings);
 
 // Reads the config file, applies defaults, resolves secrets from the
 // environment or files, and validates. Errors name the file and the key.

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "gateway/core/basic_auth.h"
+#include "gateway/core/source_check.h"
 #include "gateway/openim/codec.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -69,17 +70,12 @@ void OpenImAdapter::Handle(const HttpRequest& request, Respond respond) {
   const Command* command = FindCommand(command_name);
   const std::string_view label = command ? command->name : "unknown";
 
-  if (!settings_.allowed_networks.empty()) {
-    bool allowed = false;
-    for (const Cidr& network : settings_.allowed_networks) {
-      allowed = allowed || network.Contains(request.remote_addr);
-    }
-    if (!allowed) {
-      return std::move(respond)(Reject(403, label, "forbidden", "source address not allowed"));
-    }
+  if (!SourceAllowed(request, settings_.trusted_proxies, settings_.allowed_networks)) {
+    return std::move(respond)(Reject(403, label, "forbidden", "source address not allowed"));
   }
-  if (settings_.basic_credentials &&
-      !BasicCredentialsMatch(request.Header("Authorization"), *settings_.basic_credentials)) {
+  if (settings_.basic_credentials != nullptr &&
+      !BasicCredentialsMatchAny(request.Header("Authorization"),
+                                *settings_.basic_credentials->values())) {
     return std::move(respond)(Reject(401, label, "unauthorized", "missing or wrong credentials"));
   }
   if (command == nullptr) {

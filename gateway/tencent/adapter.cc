@@ -3,6 +3,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "gateway/core/source_check.h"
 #include "gateway/tencent/codec.h"
 #include "gateway/tencent/signature.h"
 #include "google/protobuf/util/time_util.h"
@@ -70,10 +71,13 @@ void TencentAdapter::Handle(const HttpRequest& request, Respond respond) {
         Reject(403, label, "forbidden",
                app_id.empty() ? "SdkAppid is missing" : "SdkAppid is not served here"));
   }
-  if (app->second.token) {
+  if (!SourceAllowed(request, settings_.trusted_proxies, settings_.allowed_networks)) {
+    return std::move(respond)(Reject(403, label, "forbidden", "source address not allowed"));
+  }
+  if (app->second.tokens != nullptr) {
     const absl::Status verified =
-        VerifySign(*app->second.token, request.Query("RequestTime"), request.Query("Sign"),
-                   received, settings_.signature_window);
+        VerifySign(*app->second.tokens->values(), request.Query("RequestTime"),
+                   request.Query("Sign"), received, settings_.signature_window);
     if (!verified.ok()) {
       return std::move(respond)(Reject(401, label, "unauthorized", ToStd(verified.message())));
     }

@@ -30,6 +30,11 @@ std::string ComputeSign(std::string_view token, std::string_view request_time) {
 
 absl::Status VerifySign(std::string_view token, std::string_view request_time,
                         std::string_view sign, absl::Time now, absl::Duration window) {
+  return VerifySign(std::vector<std::string>{std::string(token)}, request_time, sign, now, window);
+}
+
+absl::Status VerifySign(const std::vector<std::string>& tokens, std::string_view request_time,
+                        std::string_view sign, absl::Time now, absl::Duration window) {
   if (request_time.empty() || sign.empty()) {
     return absl::UnauthenticatedError("RequestTime and Sign are required for this app");
   }
@@ -40,13 +45,16 @@ absl::Status VerifySign(std::string_view token, std::string_view request_time,
   if (absl::AbsDuration(now - absl::FromUnixSeconds(seconds)) > window) {
     return absl::UnauthenticatedError("RequestTime is outside the accepted window");
   }
-  const std::string expected = ComputeSign(token, request_time);
   const std::string given = absl::AsciiStrToLower(ToAbsl(sign));
-  // Lengths are public (always 64); the contents are compared in constant time.
-  if (given.size() != expected.size() ||
-      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
-    return absl::UnauthenticatedError("Sign does not match");
+  bool matched = false;
+  for (const std::string& token : tokens) {
+    const std::string expected = ComputeSign(token, request_time);
+    // Lengths are public (always 64); the contents are compared in constant time.
+    const bool equal = given.size() == expected.size() &&
+                       CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+    matched = matched || equal;
   }
+  if (!matched) return absl::UnauthenticatedError("Sign does not match");
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -17,6 +18,10 @@ std::string ComputeSign(std::string_view token, std::string_view request_time);
 // and Sign must match, compared in constant time. Errors are Unauthenticated
 // and never contain the token or the expected signature.
 absl::Status VerifySign(std::string_view token, std::string_view request_time,
+                        std::string_view sign, absl::Time now, absl::Duration window);
+// The same with several valid tokens (a rotation): accepted when Sign matches
+// any; every token is compared, each in constant time.
+absl::Status VerifySign(const std::vector<std::string>& tokens, std::string_view request_time,
                         std::string_view sign, absl::Time now, absl::Duration window);
 
 }  // namespace friendgate::gateway::tencent

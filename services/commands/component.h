@@ -44,12 +44,6 @@ class CommandsComponent {
   // Adds friendgate.v1.FriendshipCommands to the server being built.
   void Register(grpc::ServerBuilder& builder);
 
-  // Forwards to the mutual-delete enforcer: call from the policy service's
-  // decision observer. Never blocks on I/O.
-  void OnDecided(const v1::FriendshipEvent& event, const v1::Decision& decision) {
-    enforcer_->OnDecided(event, decision);
-  }
-
   MutualDeleteEnforcer& mutual_delete() { return *enforcer_; }
   FriendshipCommandsService& service() { return *service_; }
   const TenantRegistry& tenants() const { return *tenants_; }

@@ -10,11 +10,15 @@
 
 namespace friendgate::policy {
 
+// The shape friendgate.v1.PolicyAdmin is served in: the callback API, with
+// WatchEvents raw (see PolicyAdminImpl). AuthorizedPolicyAdmin wraps one.
+using PolicyAdminService =
+    v1::PolicyAdmin::WithRawCallbackMethod_WatchEvents<v1::PolicyAdmin::CallbackService>;
+
 // friendgate.v1.PolicyAdmin on the callback API. Unary calls are short and
 // run inline; WatchEvents is a WatchHub stream, served raw (the hub writes
 // each event's serialized bytes, shared by every stream).
-class PolicyAdminImpl final
-    : public v1::PolicyAdmin::WithRawCallbackMethod_WatchEvents<v1::PolicyAdmin::CallbackService> {
+class PolicyAdminImpl final : public PolicyAdminService {
  public:
   PolicyAdminImpl(RulesManager* rules, PolicyStore* store, EventLog* events, WatchHub* hub,
                   const Clock* clock)

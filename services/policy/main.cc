@@ -38,6 +38,11 @@ struct Flags {
   std::string log_level = "info";
   int64_t drain_timeout_ms = 5000;
   std::string commands_config;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  int64_t tls_reload_s = 10;
+  std::string admin_tokens_file;
   int64_t max_connection_age_ms = 300000;
   int64_t max_connection_age_grace_ms = 30000;
   friendgate::policy::StoreFlags store;
@@ -90,6 +95,9 @@ int Run(const Flags& flags) {
                                ? static_cast<size_t>(2 * flags.store.pool_size)
                                : 0;
   options.decide_queue = static_cast<size_t>(flags.decide_queue);
+  options.tls = {flags.tls_cert_file, flags.tls_key_file, flags.tls_client_ca_file,
+                 absl::Seconds(std::max<int64_t>(1, flags.tls_reload_s))};
+  options.admin_tokens_file = flags.admin_tokens_file;
   options.max_connection_age =
       absl::Milliseconds(std::max<int64_t>(0, flags.max_connection_age_ms));
   options.max_connection_age_grace =
@@ -121,7 +129,7 @@ int Run(const Flags& flags) {
     mutual_delete =
         std::make_unique<commands::MutualDeleteObserver>(&commands_component->mutual_delete());
     options.observers.push_back(mutual_delete.get());
-    options.services.push_back(&commands_component->service());
+    options.commands = &commands_component->service();
   }
   auto server = policy::PolicyServer::Start(std::move(options));
   if (!server.ok()) {
@@ -223,6 +231,18 @@ int main(int argc, char** argv) {
   cli.AddString("commands-config", &flags.commands_config,
                 "Path of the outbound-commands config (YAML, docs/commands.md): serves "
                 "friendgate.v1.FriendshipCommands and mutual-delete enforcement. Optional.");
+  cli.AddString("tls-cert-file", &flags.tls_cert_file,
+                "PEM certificate chain: serve gRPC over TLS (with --tls-key-file). Re-read\n"
+                "when it changes. Empty: plaintext.");
+  cli.AddString("tls-key-file", &flags.tls_key_file, "PEM private key of --tls-cert-file.");
+  cli.AddString("tls-client-ca-file", &flags.tls_client_ca_file,
+                "PEM CA bundle: clients must present a certificate signed by it (mTLS).");
+  cli.AddInt("tls-reload-s", &flags.tls_reload_s,
+             "How often the TLS files are checked for changes, in seconds.");
+  cli.AddString("admin-tokens-file", &flags.admin_tokens_file,
+                "File of `ROLE TOKEN [NAME]` lines (roles read, write, commands): PolicyAdmin\n"
+                "and FriendshipCommands then need `authorization: Bearer TOKEN`. Re-read when\n"
+                "it changes. Empty: the admin API is open (docs/security.md).");
   cli.AddInt("max-connection-age-ms", &flags.max_connection_age_ms,
              "A client connection gets GOAWAY after about this long, so that clients\n"
              "re-resolve DNS and spread onto new replicas (0: never).");

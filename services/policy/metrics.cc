@@ -105,6 +105,12 @@ PolicyMetrics::PolicyMetrics()
                         .Help("State store calls that failed, by operation (during decisions "
                               "the rule involved is skipped).")
                         .Register(*registry_)),
+      admin_unauthenticated_(prometheus::BuildGauge()
+                                 .Name("friendgate_policy_admin_unauthenticated")
+                                 .Help("1 when the admin API listens beyond loopback with neither "
+                                       "--admin-tokens-file nor --tls-client-ca-file.")
+                                 .Register(*registry_)
+                                 .Add({})),
       events_dropped_(prometheus::BuildCounter()
                           .Name("friendgate_policy_events_dropped_total")
                           .Help("Decided events dropped before reaching the shared event stream: "
@@ -154,6 +160,7 @@ void PolicyMetrics::ObserveDecision(const v1::FriendshipEvent& event, const v1::
 void PolicyMetrics::CountReload(bool ok) { (ok ? reloads_ok_ : reloads_failed_).Increment(); }
 void PolicyMetrics::SetRulesActive(size_t rules) { rules_active_.Set(static_cast<double>(rules)); }
 void PolicyMetrics::SetWatchers(size_t watchers) { watchers_.Set(static_cast<double>(watchers)); }
+void PolicyMetrics::SetAdminUnauthenticated(bool open) { admin_unauthenticated_.Set(open ? 1 : 0); }
 void PolicyMetrics::CountWatchDropped(uint64_t n) {
   watch_dropped_.Increment(static_cast<double>(n));
 }

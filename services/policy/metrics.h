@@ -42,6 +42,8 @@ class PolicyMetrics {
   void ObserveEventDedupe(size_t ids, uint64_t evicted);
   // A failed store call, by operation (a fixed set named by the store).
   void CountStoreError(std::string_view op);
+  // 1 when the admin API is reachable from other hosts without credentials.
+  void SetAdminUnauthenticated(bool open);
   // Decided events dropped before reaching a shared event log (its buffer
   // full while Redis is down), and those waiting in that buffer.
   void CountEventsDropped(uint64_t n);
@@ -77,6 +79,7 @@ class PolicyMetrics {
   MemoryStore::Bounds bounds_seen_ ABSL_GUARDED_BY(bounds_mu_);
   uint64_t dedupe_evicted_seen_ ABSL_GUARDED_BY(bounds_mu_) = 0;
   prometheus::Family<prometheus::Counter>& store_errors_;
+  prometheus::Gauge& admin_unauthenticated_;
   prometheus::Counter& events_dropped_;
   prometheus::Gauge& events_buffered_;
   // Cached series: Family::Add takes a lock and hashes labels.

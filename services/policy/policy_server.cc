@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "absl/strings/match.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "services/policy/memory_event_log.h"
@@ -40,6 +41,14 @@ bool SplitHostPort(const std::string& listen, std::string* host, int* port) {
   }
   *port = p;
   return true;
+}
+
+bool IsLoopback(const std::string& listen) {
+  std::string host;
+  int port = 0;
+  if (absl::StartsWith(listen, "unix:")) return true;
+  if (!SplitHostPort(listen, &host, &port)) return false;
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
 }
 
 }  // namespace
@@ -109,11 +118,19 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   s->admin_service_ = std::make_unique<PolicyAdminImpl>(s->rules_.get(), s->store_.get(),
                                                         s->event_log_, s->hub_.get(), s->clock_);
 
+  if (absl::Status st = s->SetUpAdminAuth(); !st.ok()) return st;
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!s->options_.tls.cert_file.empty() || !s->options_.tls.key_file.empty() ||
+      !s->options_.tls.client_ca_file.empty()) {
+    auto tls = MakeServerTlsCredentials(s->options_.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(s->options_.grpc_listen, grpc::InsecureServerCredentials(),
-                           &s->grpc_port_);
+  builder.AddListeningPort(s->options_.grpc_listen, credentials, &s->grpc_port_);
   if (s->options_.max_connection_age > absl::ZeroDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                                ClampedMs(s->options_.max_connection_age));
@@ -121,7 +138,8 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
                                ClampedMs(s->options_.max_connection_age_grace));
   }
   builder.RegisterService(s->policy_service_.get());
-  builder.RegisterService(s->admin_service_.get());
+  builder.RegisterService(s->authorized_admin_.get());
+  if (s->authorized_commands_ != nullptr) builder.RegisterService(s->authorized_commands_.get());
   for (grpc::Service* service : s->options_.services) builder.RegisterService(service);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->grpc_port_ == 0) {
@@ -136,6 +154,34 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
   PolicyServer* self = s.get();
   s->maintenance_ = std::thread([self] { self->MaintenanceLoop(); });
   return s;
+}
+
+absl::Status PolicyServer::SetUpAdminAuth() {
+  if (options_.admin_tokens_file.empty()) {
+    admin_auth_ = std::make_unique<AdminAuthorizer>();
+  } else {
+    auto auth = AdminAuthorizer::FromFile(options_.admin_tokens_file, options_.admin_tokens_poll);
+    if (!auth.ok()) return auth.status();
+    admin_auth_ = *std::move(auth);
+  }
+  authorized_admin_ =
+      std::make_unique<AuthorizedPolicyAdmin>(admin_service_.get(), admin_auth_.get());
+  if (options_.commands != nullptr) {
+    authorized_commands_ =
+        std::make_unique<AuthorizedFriendshipCommands>(options_.commands, admin_auth_.get());
+  }
+  // mTLS keeps strangers off the whole port; without it or tokens, anyone
+  // who reaches a non-loopback port can edit lists and watch every event.
+  admin_unauthenticated_ = !admin_auth_->enforcing() && options_.tls.client_ca_file.empty() &&
+                           !IsLoopback(options_.grpc_listen);
+  metrics_->SetAdminUnauthenticated(admin_unauthenticated_);
+  if (admin_unauthenticated_) {
+    log::Warn(
+        "the admin API (PolicyAdmin, FriendshipCommands) is open to anyone who reaches this "
+        "port: set --admin-tokens-file or --tls-client-ca-file",
+        {{"grpc_listen", options_.grpc_listen}});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PolicyServer::StartMetrics(const std::string& listen) {

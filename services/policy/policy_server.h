@@ -11,7 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/grpc_tls.h"
+#include "services/policy/admin_auth.h"
 #include "services/policy/admin_service.h"
+#include "services/policy/authorized_services.h"
 #include "services/policy/clock.h"
 #include "services/policy/decision_log.h"
 #include "services/policy/event_dedupe.h"
@@ -80,9 +83,17 @@ class PolicyServer {
     // Told about every decided event, after the built-in ones (recent
     // decisions, WatchEvents). Must outlive the server; must not block.
     std::vector<DecisionObserver*> observers;
-    // Extra gRPC services on the same port (e.g. FriendshipCommands). Must
-    // outlive the server.
+    // Extra gRPC services on the same port. Must outlive the server.
     std::vector<grpc::Service*> services;
+    // friendgate.v1.FriendshipCommands, served behind admin authorization
+    // (role `commands`). Optional; must outlive the server.
+    v1::FriendshipCommands::CallbackService* commands = nullptr;
+    // TLS on the gRPC port when cert_file is set; mTLS when client_ca_file is.
+    ServerTlsFiles tls;
+    // `ROLE TOKEN` lines (admin_auth.h). Empty: the admin API is open.
+    std::string admin_tokens_file;
+    // How often the tokens file is checked for changes.
+    absl::Duration admin_tokens_poll = absl::Seconds(1);
   };
 
   static absl::StatusOr<std::unique_ptr<PolicyServer>> Start(Options options);
@@ -90,6 +101,8 @@ class PolicyServer {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // The admin API can be reached from other hosts without any credentials.
+  bool admin_unauthenticated() const { return admin_unauthenticated_; }
 
   // SIGHUP: reloads the rules and reopens the decision log file.
   void Reload();
@@ -99,12 +112,11 @@ class PolicyServer {
 
   RulesManager& rules() { return *rules_; }
   PolicyDecider& decider() { return *decider_; }
-  WatchHub& hub() { return *hub_; }
-  PolicyStore& store() { return *store_; }
   PolicyMetrics& metrics() { return *metrics_; }
 
  private:
   PolicyServer() = default;
+  absl::Status SetUpAdminAuth();
   absl::Status StartMetrics(const std::string& listen);
   void MaintenanceLoop();
 
@@ -126,6 +138,10 @@ class PolicyServer {
   std::unique_ptr<WorkerPool> decide_pool_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;
   std::unique_ptr<PolicyAdminImpl> admin_service_;
+  std::unique_ptr<AdminAuthorizer> admin_auth_;
+  std::unique_ptr<AuthorizedPolicyAdmin> authorized_admin_;
+  std::unique_ptr<AuthorizedFriendshipCommands> authorized_commands_;
+  bool admin_unauthenticated_ = false;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   std::unique_ptr<httplib::Server> http_;

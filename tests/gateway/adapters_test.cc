@@ -56,8 +56,8 @@ class TencentAdapterTest : public ::testing::Test {
  protected:
   TencentAdapterTest() {
     settings_.enabled = true;
-    settings_.apps["1400000000"] = {"1400000000", std::nullopt};
-    settings_.apps["1400000001"] = {"1400000001", std::string("xxxxyyyy")};
+    settings_.apps["1400000000"] = {"1400000000", nullptr};
+    settings_.apps["1400000001"] = {"1400000001", SecretList::Fixed({"xxxxyyyy"})};
     settings_.failure.deny_code = 38999;
     settings_.failure.deny_message = "try later";
     policy_.decision.set_verdict(v1::VERDICT_ALLOW);
@@ -246,7 +246,7 @@ TEST_F(OpenImAdapterTest, UnknownCommandIs404InOpenImsShape) {
 }
 
 TEST_F(OpenImAdapterTest, BasicCredentialsAndSourceNetworks) {
-  settings_.basic_credentials = "im:pw";
+  settings_.basic_credentials = SecretList::Fixed({"im:pw"});
   const std::string body = TestData("openim/callbackAfterDeleteFriendCommand.json");
   EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body).status, 401);
   EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body,
@@ -273,6 +273,65 @@ TEST_F(OpenImAdapterTest, PolicyDownDeniesOnlyWhereConfigured) {
   a = Send("callbackBeforeAddBlackCommand", TestData("openim/callbackBeforeAddBlackCommand.json"));
   EXPECT_EQ(a.body, R"({"actionCode":0,"errCode":0,"errMsg":"","errDlt":"","nextCode":0})");
   EXPECT_THAT(metrics_.Render(), HasSubstr(R"(reason="timeout")"));
+}
+
+// Rotation with overlap: the old and the new token are both accepted until
+// the old one is removed from the file.
+TEST_F(TencentAdapterTest, AnyListedTokenSignsDuringARotation) {
+  settings_.apps["1400000001"].tokens = SecretList::Fixed({"old-token", "new-token"});
+  const std::string body = TestData("tencent/Sns.CallbackFriendDelete.json");
+  for (const char* token : {"old-token", "new-token"}) {
+    EXPECT_EQ(
+        Send("1400000001", "Sns.CallbackFriendDelete", body,
+             {{"RequestTime", "1669872112"}, {"Sign", tencent::ComputeSign(token, "1669872112")}})
+            .status,
+        200)
+        << token;
+  }
+  EXPECT_EQ(Send("1400000001", "Sns.CallbackFriendDelete", body,
+                 {{"RequestTime", "1669872112"},
+                  {"Sign", tencent::ComputeSign("other-token", "1669872112")}})
+                .status,
+            401);
+}
+
+TEST_F(TencentAdapterTest, AllowedNetworksSeeTheClientBehindATrustedProxy) {
+  settings_.allowed_networks.push_back(*Cidr::Parse("203.0.113.0/24"));  // the vendor's egress
+  settings_.trusted_proxies.push_back(*Cidr::Parse("10.0.0.0/8"));       // the ingress
+  auto send = [&](const std::string& peer, std::vector<std::string> forwarded) {
+    tencent::TencentAdapter adapter(settings_, limits_, &decider_, &metrics_, [] { return kNow; });
+    HttpRequest req;
+    req.path = "/tencent/callback";
+    req.query = {{"SdkAppid", "1400000000"}, {"CallbackCommand", "Sns.CallbackFriendDelete"}};
+    req.remote_addr = peer;
+    for (std::string& f : forwarded) req.headers.emplace_back("X-Forwarded-For", std::move(f));
+    req.body = TestData("tencent/Sns.CallbackFriendDelete.json");
+    return HandleNow(adapter, req).status;
+  };
+  EXPECT_EQ(send("203.0.113.9", {}), 200);                          // direct, allowed
+  EXPECT_EQ(send("10.1.1.1", {"203.0.113.9"}), 200);                // via the ingress
+  EXPECT_EQ(send("10.1.1.1", {"198.51.100.1"}), 403);               // via the ingress, not allowed
+  EXPECT_EQ(send("10.1.1.1", {}), 403);                             // the ingress itself
+  EXPECT_EQ(send("198.51.100.1", {"203.0.113.9"}), 403);            // untrusted peer: XFF ignored
+  EXPECT_EQ(send("10.1.1.1", {"203.0.113.9, 198.51.100.1"}), 403);  // rightmost untrusted hop
+  EXPECT_EQ(send("10.1.1.1", {"198.51.100.1", "203.0.113.9"}), 200);  // spoofed left hop ignored
+  EXPECT_TRUE(policy_.events.size() == 3u);
+}
+
+TEST_F(OpenImAdapterTest, SeveralCredentialsDuringARotation) {
+  settings_.basic_credentials = SecretList::Fixed({"im:old", "im2:new"});
+  const std::string body = TestData("openim/callbackAfterDeleteFriendCommand.json");
+  for (const char* credentials : {"im:old", "im2:new"}) {
+    EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body,
+                   {{"Authorization", "Basic " + absl::Base64Escape(credentials)}})
+                  .status,
+              200)
+        << credentials;
+  }
+  EXPECT_EQ(Send("callbackAfterDeleteFriendCommand", body,
+                 {{"Authorization", "Basic " + absl::Base64Escape("im:new")}})
+                .status,
+            401);
 }
 
 }  // namespace

@@ -31,14 +31,14 @@ TEST(GatewaySettingsTest, ExampleConfigLoadsWithDefaults) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_TRUE(s->tencent.enabled);
   EXPECT_EQ(s->tencent.apps.size(), 2u);
-  EXPECT_FALSE(s->tencent.apps.at("1400000000").token.has_value());
-  EXPECT_EQ(*s->tencent.apps.at("1400000001").token, "tok");
+  EXPECT_EQ(s->tencent.apps.at("1400000000").tokens, nullptr);
+  EXPECT_THAT(*s->tencent.apps.at("1400000001").tokens->values(), ::testing::ElementsAre("tok"));
   EXPECT_EQ(s->tencent.answer_budget, absl::Milliseconds(1500));
   EXPECT_EQ(s->tencent.default_refusal_code, 38001);
   ASSERT_EQ(s->openim.size(), 1u);
   EXPECT_EQ(s->openim[0].path_prefix, "/openim");
   EXPECT_EQ(s->openim[0].name, "openim");
-  EXPECT_FALSE(s->openim[0].basic_credentials.has_value());
+  EXPECT_EQ(s->openim[0].basic_credentials, nullptr);
   EXPECT_EQ(s->max_body_bytes, 1u << 20);
   EXPECT_EQ(s->keep_alive_max_requests, 100u);
   EXPECT_EQ(s->policy_batching.max_batch_size, 64u);
@@ -136,7 +136,8 @@ TEST(GatewaySettingsTest, SecretsFromEnvAndFiles) {
   auto s = ParseGatewaySettings(
       "openim:\n  - basic_auth: {username: im, password_file: " + path + "}\n", "gw.yaml", Env);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(*s->openim[0].basic_credentials, "im:filepw");  // trailing newline trimmed
+  // trailing newline trimmed
+  EXPECT_THAT(*s->openim[0].basic_credentials->values(), ::testing::ElementsAre("im:filepw"));
 }
 
 TEST(GatewaySettingsTest, MistakesAreNamed) {
