@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
@@ -15,8 +16,8 @@ namespace friendgate::policy {
 // Remembers the after-events' event ids seen recently, so that an event a
 // gateway re-sends from its spool (same event_id) is counted once. One
 // replica's memory (MemoryEventDedupe) is enough with one policy replica; with
-// several, a retry may reach another replica, so a shared implementation (e.g.
-// Redis `SET key 1 NX EX <window>`) goes in PolicyServer::Options::event_dedupe.
+// several, a retry may reach another replica, so the shared implementation
+// (RedisEventDedupe) goes in PolicyServer::Options::event_dedupe.
 class EventDedupe {
  public:
   virtual ~EventDedupe() = default;
@@ -25,6 +26,9 @@ class EventDedupe {
   // long (it runs on the decision path); an implementation that cannot tell
   // (a shared store unreachable) answers true: counting twice beats losing.
   virtual bool FirstSeen(std::string_view event_id, absl::Time now) = 0;
+  // Told the operation ("event_dedupe") each time a shared store could not
+  // answer (metrics). In-process implementations never fail.
+  virtual void SetErrorListener(std::function<void(std::string_view op)> /*listener*/) {}
 };
 
 // The event ids seen in the last `window` (at most `max_ids` of them), in this

@@ -31,6 +31,8 @@ struct Flags {
   int64_t rules_poll_ms = 1000;
   int64_t recent_decisions = 10000;
   int64_t max_watchers = 1000;
+  int64_t decide_threads = -1;  // -1: 0 with the memory store, 2 x --store-pool-size with Redis
+  int64_t decide_queue = 10000;
   int64_t max_counter_keys = 200000;
   int64_t max_list_entries = 10000;
   std::string log_level = "info";
@@ -81,7 +83,18 @@ int Run(const Flags& flags) {
   std::unique_ptr<policy::EventLog> event_log =
       policy::OpenEventLog(flags.store, *store, options.recent_decisions);
   options.event_log = event_log.get();
+  options.event_dedupe = policy::OpenEventDedupe(flags.store, *store);
   options.max_watchers = static_cast<size_t>(flags.max_watchers);
+  if (flags.decide_threads < -1 || flags.decide_threads > 1024 || flags.decide_queue < 1) {
+    std::cerr << "friendgate-policy: --decide-threads must be -1 (auto) to 1024, --decide-queue "
+                 "at least 1\n";
+    return 2;
+  }
+  options.decide_threads = flags.decide_threads >= 0 ? static_cast<size_t>(flags.decide_threads)
+                           : store->redis != nullptr
+                               ? static_cast<size_t>(2 * flags.store.pool_size)
+                               : 0;
+  options.decide_queue = static_cast<size_t>(flags.decide_queue);
   options.tls = {flags.tls_cert_file, flags.tls_key_file, flags.tls_client_ca_file,
                  absl::Seconds(std::max<int64_t>(1, flags.tls_reload_s))};
   options.admin_tokens_file = flags.admin_tokens_file;
@@ -200,6 +213,14 @@ int main(int argc, char** argv) {
              "for watchers (the stream itself holds --event-stream-max-len). At least 1.");
   cli.AddInt("max-watchers", &flags.max_watchers,
              "Concurrent WatchEvents streams; more are refused with RESOURCE_EXHAUSTED.");
+  cli.AddInt("decide-threads", &flags.decide_threads,
+             "Threads that decide Decide/DecideBatch calls. 0: inline on gRPC's threads (right\n"
+             "for the memory store, where deciding never waits). With Redis a decision may wait\n"
+             "for a round trip (rate limits), which must not block gRPC's few callback threads.\n"
+             "-1 (default): 0 with --store=memory, 2 x --store-pool-size with Redis.");
+  cli.AddInt("decide-queue", &flags.decide_queue,
+             "With --decide-threads: events waiting for a thread; a call that does not fit is\n"
+             "refused with RESOURCE_EXHAUSTED (the gateway applies its failure mode).");
   cli.AddInt("max-counter-keys", &flags.max_counter_keys,
              "Rate-limit counters kept in memory (one per rule, tenant, event type and user).\n"
              "At the cap, expired counters go first, then the least recently used (they\n"

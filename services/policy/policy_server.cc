@@ -106,9 +106,15 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Start(Options option
                    ? s->options_.event_dedupe
                    : std::make_shared<MemoryEventDedupe>(kDedupeWindow, kDedupeMaxIds);
   s->decider_->SetDedupe(s->dedupe_.get());
+  s->dedupe_->SetErrorListener([metrics](std::string_view op) { metrics->CountStoreError(op); });
   s->decider_->AddObserver(s->recorder_.get());
   for (DecisionObserver* observer : s->options_.observers) s->decider_->AddObserver(observer);
-  s->policy_service_ = std::make_unique<PolicyServiceImpl>(s->decider_.get());
+  if (s->options_.decide_threads > 0) {
+    s->decide_pool_ = std::make_unique<WorkerPool>(s->options_.decide_threads,
+                                                   std::max<size_t>(s->options_.decide_queue, 1));
+  }
+  s->policy_service_ =
+      std::make_unique<PolicyServiceImpl>(s->decider_.get(), s->decide_pool_.get());
   s->admin_service_ = std::make_unique<PolicyAdminImpl>(s->rules_.get(), s->store_.get(),
                                                         s->event_log_, s->hub_.get(), s->clock_);
 

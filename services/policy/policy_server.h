@@ -73,6 +73,13 @@ class PolicyServer {
     absl::Duration max_connection_age = absl::Minutes(5);
     absl::Duration max_connection_age_grace = absl::Seconds(30);
     const Clock* clock = nullptr;  // null: the system clock
+    // Threads that decide (PolicyServiceImpl). 0: inline on gRPC's callback
+    // threads, right when deciding never waits (the in-memory store); a
+    // remote store (Redis: a round trip per rate limit) wants some.
+    size_t decide_threads = 0;
+    // Events waiting for a decide thread; a call that does not fit is
+    // refused with RESOURCE_EXHAUSTED.
+    size_t decide_queue = 10000;
     // Told about every decided event, after the built-in ones (recent
     // decisions, WatchEvents). Must outlive the server; must not block.
     std::vector<DecisionObserver*> observers;
@@ -127,6 +134,8 @@ class PolicyServer {
   std::shared_ptr<EventDedupe> dedupe_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<PolicyDecider> decider_;
+  // Declared before server_: destroyed after it has stopped (its tasks finish calls).
+  std::unique_ptr<WorkerPool> decide_pool_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;
   std::unique_ptr<PolicyAdminImpl> admin_service_;
   std::unique_ptr<AdminAuthorizer> admin_auth_;

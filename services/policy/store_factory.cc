@@ -9,6 +9,7 @@
 #include "common/redis/redis_client.h"
 #include "common/strings.h"
 #include "services/policy/memory_store.h"
+#include "services/policy/redis_event_dedupe.h"
 #include "services/policy/redis_event_log.h"
 #include "services/policy/redis_store.h"
 
@@ -122,6 +123,13 @@ std::unique_ptr<EventLog> OpenEventLog(const StoreFlags& flags, const OpenedStor
   options.buffer_size = static_cast<size_t>(flags.event_buffer);
   options.mirror_size = std::max<size_t>(mirror_size, 1);
   return std::make_unique<RedisEventLog>(store.redis, std::move(options));
+}
+
+std::shared_ptr<EventDedupe> OpenEventDedupe(const StoreFlags& flags, const OpenedStore& store) {
+  if (store.redis == nullptr) return nullptr;
+  RedisEventDedupe::Options options;
+  options.prefix = flags.prefix;
+  return std::make_shared<RedisEventDedupe>(store.redis, std::move(options));
 }
 
 }  // namespace friendgate::policy

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "common/cli.h"
 #include "common/redis/redis_client.h"
+#include "services/policy/event_dedupe.h"
 #include "services/policy/event_log.h"
 #include "services/policy/memory_store.h"
 #include "services/policy/store.h"
@@ -51,6 +52,10 @@ absl::StatusOr<OpenedStore> OpenStore(const StoreFlags& flags, const std::string
 // memory for readers (--recent-decisions).
 std::unique_ptr<EventLog> OpenEventLog(const StoreFlags& flags, const OpenedStore& store,
                                        size_t mirror_size);
+
+// The event id dedupe shared by every replica on the store's Redis, or null
+// with --store=memory (the server then keeps its in-process one).
+std::shared_ptr<EventDedupe> OpenEventDedupe(const StoreFlags& flags, const OpenedStore& store);
 
 }  // namespace friendgate::policy
 

@@ -461,5 +461,43 @@ TEST_F(RedisReplicasTest, FlagMistakesAreRefusedAtStart) {
   EXPECT_THAT(p->Stderr(), ::testing::Not(HasSubstr("right-pw")));
 }
 
+// A gateway re-sends a spooled after-event (same event_id) when it got no
+// answer; the retry may reach the other replica, which must count it once.
+TEST_F(RedisReplicasTest, AnAfterEventRetriedOnTheOtherReplicaIsCountedOnce) {
+  Replica a = StartReplica();
+  Replica b = StartReplica();
+  ASSERT_TRUE(a.process && b.process);
+  v1::DecideRequest request = RequestWithId("spooled-1");
+  request.mutable_event()->set_phase(v1::PHASE_AFTER);
+  v1::Decision first;
+  v1::Decision retry;
+  ASSERT_TRUE(Decide(a, request, &first).ok());
+  ASSERT_TRUE(Decide(b, request, &retry).ok());
+  EXPECT_EQ(retry.verdict(), v1::VERDICT_ALLOW);
+  EXPECT_EQ(MetricValue(a.metrics_port, "friendgate_policy_duplicate_events_total"), 0);
+  EXPECT_EQ(MetricValue(b.metrics_port, "friendgate_policy_duplicate_events_total"), 1);
+  // Another id is new on either replica.
+  ASSERT_TRUE(Decide(b, RequestWithId("spooled-2"), &retry).ok());
+  EXPECT_EQ(MetricValue(b.metrics_port, "friendgate_policy_duplicate_events_total"), 1);
+
+  // Only the first decision reaches the shared stream (appended in the
+  // background: wait for it, then count).
+  int seen = 0;
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (seen == 0 && absl::Now() < end) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::ListRecentDecisionsRequest list;
+    list.set_limit(10);
+    v1::ListRecentDecisionsResponse response;
+    ASSERT_TRUE(b.admin->ListRecentDecisions(&context, list, &response).ok());
+    for (const v1::DecidedEvent& e : response.decisions()) {
+      seen += e.event().event_id() == "spooled-1" ? 1 : 0;
+    }
+    if (seen == 0) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(seen, 1);
+}
+
 }  // namespace
 }  // namespace friendgate::testing

@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -78,7 +79,10 @@ class RecordingObserver : public DecisionObserver {
   std::vector<std::pair<std::string, std::string>> seen_ ABSL_GUARDED_BY(mu_);
 };
 
-class DecideBatchTest : public ::testing::Test {
+// Parameter: PolicyServer::Options::decide_threads (0: inline on gRPC's
+// threads; else a pool, as with a remote store, a batch's events decided
+// concurrently).
+class DecideBatchTest : public ::testing::TestWithParam<size_t> {
  protected:
   void SetUp() override {
     PolicyServer::Options options;
@@ -86,6 +90,7 @@ class DecideBatchTest : public ::testing::Test {
     options.decision_log = "off";
     options.rules_poll = absl::ZeroDuration();
     options.observers = {&observer_};
+    options.decide_threads = GetParam();
     auto server = PolicyServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -118,16 +123,22 @@ class DecideBatchTest : public ::testing::Test {
   std::unique_ptr<v1::PolicyService::Stub> stub_;
 };
 
-TEST_F(DecideBatchTest, AnswersInOrderWithTheDecisionsOfDecide) {
+TEST_P(DecideBatchTest, AnswersInOrderWithTheDecisionsOfDecide) {
   const std::vector<v1::FriendshipEvent> events = ExampleEvents();
   v1::DecideBatchResponse response;
   const grpc::Status status = DecideBatch(events, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.decisions_size(), static_cast<int>(events.size()));
 
-  // Each event decided once, in order, seen by the observers like Decide.
-  const auto seen = observer_.seen();
+  // Each event decided once, seen by the observers like Decide: in order
+  // when decided inline, in any order when a pool decides them concurrently.
+  auto seen = observer_.seen();
   ASSERT_EQ(seen.size(), events.size());
+  if (GetParam() > 0) {
+    std::map<std::string, std::string> by_event(seen.begin(), seen.end());
+    ASSERT_EQ(by_event.size(), events.size());
+    for (size_t i = 0; i < events.size(); ++i) seen[i] = *by_event.find(events[i].event_id());
+  }
   for (size_t i = 0; i < events.size(); ++i) {
     const v1::Decision& batched = response.decisions(static_cast<int>(i));
     EXPECT_EQ(batched.event_id(), events[i].event_id());
@@ -164,7 +175,7 @@ TEST_F(DecideBatchTest, AnswersInOrderWithTheDecisionsOfDecide) {
   EXPECT_EQ(response.decisions(6).verdict(), v1::VERDICT_ALLOW);
 }
 
-TEST_F(DecideBatchTest, EmptyBatchIsOkWithNoDecisions) {
+TEST_P(DecideBatchTest, EmptyBatchIsOkWithNoDecisions) {
   v1::DecideBatchResponse response;
   const grpc::Status status = DecideBatch({}, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -172,7 +183,7 @@ TEST_F(DecideBatchTest, EmptyBatchIsOkWithNoDecisions) {
   EXPECT_TRUE(observer_.seen().empty());
 }
 
-TEST_F(DecideBatchTest, AtMostAThousandEvents) {
+TEST_P(DecideBatchTest, AtMostAThousandEvents) {
   std::vector<v1::FriendshipEvent> events;
   for (int i = 0; i < 1001; ++i) {
     events.push_back(Event("ev-" + std::to_string(i), v1::VENDOR_TENCENT,
@@ -193,7 +204,7 @@ TEST_F(DecideBatchTest, AtMostAThousandEvents) {
   EXPECT_EQ(observer_.seen().size(), 1000u);
 }
 
-TEST_F(DecideBatchTest, AnInvalidEventRefusesTheWholeBatchNamingItsIndex) {
+TEST_P(DecideBatchTest, AnInvalidEventRefusesTheWholeBatchNamingItsIndex) {
   std::vector<v1::FriendshipEvent> events = ExampleEvents();
   events[3].clear_type();
   v1::DecideBatchResponse response;
@@ -210,7 +221,7 @@ TEST_F(DecideBatchTest, AnInvalidEventRefusesTheWholeBatchNamingItsIndex) {
   EXPECT_TRUE(observer_.seen().empty());
 }
 
-TEST_F(DecideBatchTest, AnAfterEventSentAgainWithItsIdIsNotDecidedTwice) {
+TEST_P(DecideBatchTest, AnAfterEventSentAgainWithItsIdIsNotDecidedTwice) {
   std::vector<v1::FriendshipEvent> after;
   for (const v1::FriendshipEvent& e : ExampleEvents()) {
     if (e.phase() == v1::PHASE_AFTER) after.push_back(e);
@@ -237,4 +248,41 @@ TEST_F(DecideBatchTest, AnAfterEventSentAgainWithItsIdIsNotDecidedTwice) {
 }
 
 }  // namespace
+// A batch that does not fit in the decide queue is refused whole, at once
+// (the gateway applies its failure mode), not queued without bound.
+TEST(DecideQueueTest, ABatchLargerThanTheQueueIsRefusedWithResourceExhausted) {
+  PolicyServer::Options options;
+  options.rules_path = std::string(FRIENDGATE_SOURCE_DIR) + "/examples/rules.yaml";
+  options.decision_log = "off";
+  options.rules_poll = absl::ZeroDuration();
+  options.decide_threads = 1;
+  options.decide_queue = 2;
+  auto server = PolicyServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::PolicyService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->grpc_port()), grpc::InsecureChannelCredentials()));
+  v1::DecideBatchRequest request;
+  for (const v1::FriendshipEvent& e : ExampleEvents()) *request.add_events() = e;
+  ASSERT_GT(request.events_size(), 2);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::DecideBatchResponse response;
+  const grpc::Status status = stub->DecideBatch(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_EQ(response.decisions_size(), 0);
+  // Two events fit.
+  request.mutable_events()->DeleteSubrange(2, request.events_size() - 2);
+  grpc::ClientContext again;
+  again.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  const grpc::Status ok = stub->DecideBatch(&again, request, &response);
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(response.decisions_size(), 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, DecideBatchTest, ::testing::Values(0, 3),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return info.param == 0 ? std::string("Inline")
+                                                  : "Pool" + std::to_string(info.param);
+                         });
+
 }  // namespace friendgate::policy
