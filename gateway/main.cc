@@ -110,7 +110,23 @@ int Run(const Flags& flags) {
   decider.SetSpool(spool->get());
   const UserIdFormatter user_ids(settings.log_user_ids, settings.log_salt);
   decider.SetUserIds(&user_ids);
+  // http.tls: the certificate is re-read when its files change; new
+  // connections get the new one, open ones keep theirs.
+  std::unique_ptr<ServerTlsContext> http_tls;
+  std::unique_ptr<FileChangeWatcher> http_tls_files;
+  if (settings.http_tls.has_value()) {
+    absl::StatusOr<std::unique_ptr<ServerTlsContext>> loaded_tls =
+        ServerTlsContext::Load(settings.http_tls->cert_file, settings.http_tls->key_file);
+    if (!loaded_tls.ok()) {
+      std::cerr << "friendgate-gateway: " << flags.config << ": " << loaded_tls.status().message()
+                << "\n";
+      return 1;
+    }
+    http_tls = *std::move(loaded_tls);
+    http_tls_files = http_tls->WatchFiles(absl::Seconds(2));
+  }
   HttpServer server(settings, &health, &metrics);
+  if (http_tls != nullptr) server.UseTls(http_tls.get());
 
   std::vector<std::unique_ptr<CallbackAdapter>> adapters;
   if (settings.tencent.enabled) {
@@ -168,6 +184,7 @@ int Run(const Flags& flags) {
                           {"metrics", metrics_address},
                           {"policy_target", flags.policy_target},
                           {"policy_tls", security->credentials != nullptr},
+                          {"https", http_tls != nullptr},
                           {"tencent_path", settings.tencent.enabled ? settings.tencent.path : ""},
                           {"openim_instances", static_cast<int64_t>(settings.openim.size())},
                           {"version", FRIENDGATE_VERSION}});

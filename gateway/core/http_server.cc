@@ -9,16 +9,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <exception>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -29,6 +33,7 @@
 #include "common/log.h"
 #include "common/log_throttle.h"
 #include "common/strings.h"
+#include "gateway/core/server_tls.h"
 
 namespace friendgate::gateway {
 namespace {
@@ -42,6 +47,8 @@ using tcp = net::ip::tcp;
 using Strand = net::strand<net::io_context::executor_type>;
 using Socket = tcp::socket::rebind_executor<Strand>::other;
 using Stream = beast::basic_stream<tcp, Strand>;
+// http.tls: TLS over the same TCP stream (its timeouts apply to the handshake too).
+using TlsStream = beast::ssl_stream<Stream>;
 
 constexpr char kJson[] = "application/json";
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
@@ -76,7 +83,7 @@ struct Reply {
   const char* content_type = kJson;
 };
 
-class Session;
+class SessionBase;
 
 }  // namespace
 
@@ -96,17 +103,19 @@ struct HttpServer::Impl {
   }
 
   void Accept();
+  // Serves an accepted connection: over TLS when `tls` is set.
+  void StartSession(Socket socket);
   void OnAcceptError(const boost::system::error_code& ec);
   void AcceptPending();
   // At max_connections, evicts the connection that has waited longest
   // without a complete request to make room for a new one. False when every
   // open connection is busy with a request (the new one is refused).
   bool MakeRoom();
-  void Register(Session* session);
-  void Unregister(Session* session);
+  void Register(SessionBase* session);
+  void Unregister(SessionBase* session);
   // An eviction MakeRoom chose that the session did not carry out (its
   // request completed meanwhile).
-  void EvictionAbandoned(Session* session);
+  void EvictionAbandoned(SessionBase* session);
   // Lets Serve() return once draining and no connection is left.
   void ReleaseWorkIfDrained() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
@@ -117,10 +126,12 @@ struct HttpServer::Impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> not_ready{false};  // BeginDrain()
   bool serve_metrics = true;
+  const ServerTlsContext* tls = nullptr;  // UseTls()
+  log::Throttle handshake_error_log;
   std::atomic<bool> serving{false};
 
   absl::Mutex mu;
-  absl::flat_hash_set<Session*> sessions ABSL_GUARDED_BY(mu);
+  absl::flat_hash_set<SessionBase*> sessions ABSL_GUARDED_BY(mu);
   // Sessions chosen for eviction, still open: they do not count against
   // max_connections, so a burst of new connections evicts as many.
   size_t evictions_pending ABSL_GUARDED_BY(mu) = 0;
@@ -139,31 +150,11 @@ struct HttpServer::Impl {
 
 namespace {
 
-// One TCP connection: reads a request, hands it to its adapter, writes the
-// answer when the adapter gives it (from any thread, through the strand),
-// then reads the next one. Requests on a connection are answered in order;
-// pipelined requests wait in the buffer.
-class Session : public std::enable_shared_from_this<Session> {
+// What the server sees of a connection, whatever its stream.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
-  Session(Socket socket, HttpServer::Impl* server)
-      : waiting_since_(CoarseNowNs()), stream_(std::move(socket)), server_(server) {
-    beast::error_code ec;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) {
-      net::ip::address address = peer.address();
-      if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-        address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
-      }
-      remote_addr_ = address.to_string();
-    }
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    server_->Register(this);
-  }
-  ~Session() { server_->Unregister(this); }
-
-  void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
-  }
+  SessionBase() : waiting_since_(CoarseNowNs()) {}
+  virtual ~SessionBase() = default;
 
   // When this connection began waiting for its current request (accepted,
   // or its last answer written; CoarseNowNs), or 0 while a request it sent
@@ -175,28 +166,94 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Posted by MakeRoom: closes the connection if it still waits for the
   // request it waited for when chosen (`since`).
-  void Evict(int64_t since) {
-    net::post(stream_.get_executor(), [self = shared_from_this(), since] {
-      if (self->waiting_since() != since) return self->server_->EvictionAbandoned(self.get());
-      beast::error_code ignored;
-      self->stream_.socket().close(ignored);
-    });
-  }
-
+  virtual void Evict(int64_t since) = 0;
   // Posted by Stop(): a kept-alive connection waiting for its next request
   // closes now, a busy one after its answer (Write sees `draining`). A new
   // connection still gets its first request read (within read_timeout): its
   // client has sent it already, most likely.
-  void Drain() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  virtual void Drain() = 0;
+
+ protected:
+  std::atomic<int64_t> waiting_since_;
+};
+
+// One connection over `S` (Stream, or TlsStream after its handshake): reads
+// a request, hands it to its adapter, writes the answer when the adapter
+// gives it (from any thread, through the strand), then reads the next one.
+// Requests on a connection are answered in order; pipelined requests wait in
+// the buffer.
+template <class S>
+class Session final : public SessionBase {
+ public:
+  static constexpr bool kTls = std::is_same_v<S, TlsStream>;
+
+  // `context` (TLS only) is kept for as long as the connection lives: a
+  // certificate reload swaps the server's, not this one.
+  Session(S stream, HttpServer::Impl* server, std::shared_ptr<net::ssl::context> context)
+      : context_(std::move(context)), stream_(std::move(stream)), server_(server) {
+    beast::error_code ec;
+    const tcp::endpoint peer = Tcp().socket().remote_endpoint(ec);
+    if (!ec) {
+      net::ip::address address = peer.address();
+      if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+      }
+      remote_addr_ = address.to_string();
+    }
+    Tcp().socket().set_option(tcp::no_delay(true), ec);
+    server_->Register(this);
+  }
+  ~Session() override { server_->Unregister(this); }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = Self()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+
+  void Evict(int64_t since) override {
+    net::post(stream_.get_executor(), [self = Self(), since] {
+      if (self->waiting_since() != since) return self->server_->EvictionAbandoned(self.get());
+      beast::error_code ignored;
+      self->Tcp().socket().close(ignored);
+    });
+  }
+
+  void Drain() override {
+    net::post(stream_.get_executor(), [self = Self()] {
       if (self->idle_ && self->KeptAliveAndIdle()) {
         beast::error_code ignored;
-        self->stream_.socket().close(ignored);
+        self->Tcp().socket().close(ignored);
       }
     });
   }
 
  private:
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+  // The TCP stream under TLS, or the stream itself: timeouts, close.
+  Stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // TLS: the handshake must end within read_timeout, like a first request.
+  void Handshake() {
+    Tcp().expires_after(ToChrono(server_->settings.read_timeout));
+    stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](beast::error_code ec) {
+      if (ec) return self->OnHandshakeError(ec);
+      self->ReadHeader();
+    });
+  }
+
+  void OnHandshakeError(beast::error_code ec) {
+    server_->metrics->CountTlsHandshakeFailure();
+    if (int64_t held_back = 0; server_->handshake_error_log.Allow(&held_back)) {
+      log::Info("TLS handshake failed",
+                {{"peer", remote_addr_}, {"error", ec.message()}, {"failures", held_back + 1}});
+    }
+    Close();
+  }
   // Answered before, and no next request has begun to arrive.
   bool KeptAliveAndIdle() const { return served_ > 0 && buffer_.size() == 0; }
 
@@ -209,12 +266,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(server_->settings.max_body_bytes);
-    stream_.expires_after(served_ == 0
-                              ? ToChrono(server_->settings.read_timeout)
-                              : std::chrono::seconds(server_->settings.keep_alive_timeout_s));
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    Tcp().expires_after(served_ == 0
+                            ? ToChrono(server_->settings.read_timeout)
+                            : std::chrono::seconds(server_->settings.keep_alive_timeout_s));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -222,11 +278,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     const auto& header = parser_->get();
     if (parser_->is_done()) return Dispatch();
-    stream_.expires_after(ToChrono(server_->settings.read_timeout));
+    Tcp().expires_after(ToChrono(server_->settings.read_timeout));
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                       [self = Self()](beast::error_code ec, size_t) {
                          if (ec) return self->Close();
                          self->ReadBody();
                        });
@@ -236,18 +292,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec) return self->OnReadError(ec);
-                       self->Dispatch();
-                     });
+    http::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Dispatch();
+    });
   }
 
   void OnReadError(beast::error_code ec) {
     // The peer closed, went quiet past a timeout, or Stop() closed us.
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == net::error::eof || ec == http::error::partial_message) {
+        ec == net::error::eof || ec == http::error::partial_message ||
+        ec == net::ssl::error::stream_truncated) {
       return Close();
     }
     // The request cannot be read to its end: answer, then close (the rest
@@ -307,7 +363,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Routes the request read into `parser_`.
   void Dispatch() {
     // No I/O while the adapter decides; Write arms the timer again.
-    stream_.expires_never();
+    Tcp().expires_never();
     waiting_since_.store(0, std::memory_order_relaxed);  // not evicted now
     http::request<http::string_body> message = parser_->release();
     version_ = message.version();
@@ -341,7 +397,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     try {
-      adapter->Handle(request, [self = shared_from_this()](HttpAnswer answer) {
+      adapter->Handle(request, [self = Self()](HttpAnswer answer) {
         // Back to this connection's strand, from whichever thread decided.
         net::dispatch(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
           self->Write({answer.status, std::move(answer.body)});
@@ -387,9 +443,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(reply.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
-    stream_.expires_after(kWriteTimeout);
+    Tcp().expires_after(kWriteTimeout);
     http::async_write(stream_, response_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                      [self = Self(), keep_alive](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         if (ec) return self->Close();
                         if (!keep_alive) return self->Linger();
@@ -401,34 +457,46 @@ class Session : public std::enable_shared_from_this<Session> {
   // the limit, pipelined requests), and closing a socket with unread input
   // resets the connection, which can destroy the answer before the client
   // reads it. So: FIN first, then discard input until the client closes or
-  // kLingerTimeout passes.
+  // kLingerTimeout passes. Over TLS, a close_notify before the FIN (its
+  // answer, or the linger timeout, ends the wait).
   void Linger() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) return Close();
     // Answered: a connection only lingering may be evicted first.
     waiting_since_.store(CoarseNowNs(), std::memory_order_relaxed);
-    stream_.expires_after(kLingerTimeout);
+    if constexpr (kTls) {
+      Tcp().expires_after(kLingerTimeout);
+      stream_.async_shutdown([self = Self()](beast::error_code) { self->LingerTcp(); });
+    } else {
+      LingerTcp();
+    }
+  }
+
+  void LingerTcp() {
+    beast::error_code ec;
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    Tcp().expires_after(kLingerTimeout);
     DiscardInput();
   }
 
+  // Raw bytes, under TLS too: nothing read now is answered.
   void DiscardInput() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->Close();
-                              self->DiscardInput();
-                            });
+    Tcp().async_read_some(buffer_.prepare(16 * 1024),
+                          [self = Self()](beast::error_code ec, size_t) {
+                            if (ec) return self->Close();
+                            self->DiscardInput();
+                          });
   }
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp().close();
   }
 
-  std::atomic<int64_t> waiting_since_;
-  Stream stream_;
+  // Before stream_: destroyed after it.
+  std::shared_ptr<net::ssl::context> context_;
+  S stream_;
   HttpServer::Impl* server_;
   std::string remote_addr_;
   beast::flat_buffer buffer_;
@@ -448,7 +516,7 @@ void HttpServer::Impl::Accept() {
     if (ec == net::error::operation_aborted) return;
     if (ec) return OnAcceptError(ec);
     if (MakeRoom()) {
-      std::make_shared<Session>(std::move(socket), this)->Start();
+      StartSession(std::move(socket));
     } else {
       metrics->CountConnectionRefused();
       if (int64_t held_back = 0; refused_log.Allow(&held_back)) {
@@ -465,6 +533,17 @@ void HttpServer::Impl::Accept() {
     if (!acceptor.is_open()) return;
     Accept();
   });
+}
+
+void HttpServer::Impl::StartSession(Socket socket) {
+  if (tls == nullptr) {
+    std::make_shared<Session<Stream>>(Stream(std::move(socket)), this, nullptr)->Start();
+    return;
+  }
+  std::shared_ptr<net::ssl::context> context = tls->Current();
+  std::make_shared<Session<TlsStream>>(TlsStream(Stream(std::move(socket)), *context), this,
+                                       context)
+      ->Start();
 }
 
 void HttpServer::Impl::OnAcceptError(const boost::system::error_code& ec) {
@@ -493,14 +572,14 @@ void HttpServer::Impl::OnAcceptError(const boost::system::error_code& ec) {
 }
 
 bool HttpServer::Impl::MakeRoom() {
-  std::shared_ptr<Session> victim;
+  std::shared_ptr<SessionBase> victim;
   int64_t since = 0;
   {
     absl::MutexLock lock(&mu);
     if (sessions.size() - evictions_pending < settings.max_connections) return true;
     // Only here, at the limit: one pass over the open connections.
-    Session* oldest = nullptr;
-    for (Session* session : sessions) {
+    SessionBase* oldest = nullptr;
+    for (SessionBase* session : sessions) {
       if (session->evicting) continue;
       const int64_t t = session->waiting_since();
       if (t != 0 && (oldest == nullptr || t < since)) {
@@ -537,23 +616,23 @@ void HttpServer::Impl::AcceptPending() {
   while (!ec) {
     Socket socket(Strand(io.get_executor()));
     acceptor.accept(socket, ec);
-    if (!ec) std::make_shared<Session>(std::move(socket), this)->Start();
+    if (!ec) StartSession(std::move(socket));
   }
 }
 
-void HttpServer::Impl::Register(Session* session) {
+void HttpServer::Impl::Register(SessionBase* session) {
   absl::MutexLock lock(&mu);
   sessions.insert(session);
 }
 
-void HttpServer::Impl::Unregister(Session* session) {
+void HttpServer::Impl::Unregister(SessionBase* session) {
   absl::MutexLock lock(&mu);
   sessions.erase(session);
   if (session->evicting) --evictions_pending;
   ReleaseWorkIfDrained();
 }
 
-void HttpServer::Impl::EvictionAbandoned(Session* session) {
+void HttpServer::Impl::EvictionAbandoned(SessionBase* session) {
   absl::MutexLock lock(&mu);
   if (!session->evicting) return;
   session->evicting = false;
@@ -634,6 +713,8 @@ void HttpServer::BeginDrain() { impl_->not_ready.store(true); }
 
 void HttpServer::DisableMetrics() { impl_->serve_metrics = false; }
 
+void HttpServer::UseTls(const ServerTlsContext* tls) { impl_->tls = tls; }
+
 void HttpServer::Stop() {
   if (impl_->draining.exchange(true)) return;
   net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
@@ -642,12 +723,12 @@ void HttpServer::Stop() {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
   });
-  std::vector<std::shared_ptr<Session>> alive;
+  std::vector<std::shared_ptr<SessionBase>> alive;
   {
     absl::MutexLock lock(&impl_->mu);
-    for (Session* session : impl_->sessions) {
+    for (SessionBase* session : impl_->sessions) {
       // A session whose destructor waits for `mu` has no owner left.
-      if (std::shared_ptr<Session> owner = session->weak_from_this().lock()) {
+      if (std::shared_ptr<SessionBase> owner = session->weak_from_this().lock()) {
         alive.push_back(std::move(owner));
       }
     }
@@ -655,7 +736,7 @@ void HttpServer::Stop() {
   }
   // Outside `mu`: the last owner of a session may be here, and its
   // destructor unregisters under `mu`.
-  for (const std::shared_ptr<Session>& session : alive) session->Drain();
+  for (const std::shared_ptr<SessionBase>& session : alive) session->Drain();
 }
 
 }  // namespace friendgate::gateway

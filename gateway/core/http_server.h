@@ -9,6 +9,7 @@
 #include "gateway/core/callback_adapter.h"
 #include "gateway/core/metrics.h"
 #include "gateway/core/policy_client.h"
+#include "gateway/core/server_tls.h"
 #include "gateway/core/settings.h"
 
 namespace friendgate::gateway {
@@ -23,7 +24,7 @@ namespace friendgate::gateway {
 // Bounds: header block 16 KiB, body `max_body_bytes`, `max_connections`
 // open connections (at the limit a new one evicts the connection that has
 // waited longest without a complete request; refused when all are busy),
-// `read_timeout` for a request once started,
+// `read_timeout` for a request once started (and for a TLS handshake),
 // `keep_alive_timeout_s` between requests, `keep_alive_max_requests` per
 // connection, 5 s to write an answer.
 class HttpServer {
@@ -51,6 +52,10 @@ class HttpServer {
   void Stop();
   // GET /metrics answers 404 (it is served on its own port).
   void DisableMetrics();
+  // Serves HTTPS: each new connection does a TLS handshake (within
+  // read_timeout) with `tls`'s current certificate. Call before Serve();
+  // `tls` must outlive the server.
+  void UseTls(const ServerTlsContext* tls);
 
   struct Impl;
 

@@ -90,6 +90,12 @@ GatewayMetrics::GatewayMetrics()
                             .Register(*registry_)),
       connections_evicted_(connections_shed_.Add({{"action", "evicted"}})),
       connections_refused_(connections_shed_.Add({{"action", "refused"}})),
+      tls_handshake_failures_(prometheus::BuildCounter()
+                                  .Name("friendgate_gateway_tls_handshake_failures_total")
+                                  .Help("Connections closed because their TLS handshake failed "
+                                        "(http.tls): not TLS, an untrusted certificate, a timeout.")
+                                  .Register(*registry_)
+                                  .Add({})),
       request_seconds_(prometheus::BuildHistogram()
                            .Name("friendgate_gateway_request_duration_seconds")
                            .Help("Time from reading a callback to writing its answer.")
@@ -169,6 +175,8 @@ void GatewayMetrics::CountAcceptError(std::string_view reason) {
 
 void GatewayMetrics::CountConnectionEvicted() { connections_evicted_.Increment(); }
 void GatewayMetrics::CountConnectionRefused() { connections_refused_.Increment(); }
+
+void GatewayMetrics::CountTlsHandshakeFailure() { tls_handshake_failures_.Increment(); }
 
 void GatewayMetrics::ObserveRequestSeconds(std::string_view vendor, double seconds) {
   request_seconds_cache_

@@ -47,6 +47,9 @@ class GatewayMetrics {
   // refused (every open connection had a request in progress).
   void CountConnectionEvicted();
   void CountConnectionRefused();
+  // http.tls: a connection closed because its TLS handshake failed (not TLS,
+  // a client that does not trust the certificate, a timeout).
+  void CountTlsHandshakeFailure();
   void ObserveRequestSeconds(std::string_view vendor, double seconds);
   void ObservePolicySeconds(double seconds);
   void SetPolicyHealthy(bool healthy);
@@ -87,6 +90,7 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& connections_shed_;
   prometheus::Counter& connections_evicted_;
   prometheus::Counter& connections_refused_;
+  prometheus::Counter& tls_handshake_failures_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Histogram& policy_seconds_;
   prometheus::Gauge& policy_healthy_;

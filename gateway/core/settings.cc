@@ -270,6 +270,12 @@ absl::StatusOr<GatewaySettings> Builder::Build(const GatewayConfig& config) {
   if (http.drain_accept_s() > 300) return Error("http.drain_accept_s", "must be at most 300");
   s.drain_accept = absl::Seconds(http.drain_accept_s());
   s.metrics_listen = http.metrics_listen();
+  if (http.has_tls()) {
+    if (http.tls().cert_file().empty() || http.tls().key_file().empty()) {
+      return Error("http.tls", "cert_file and key_file are both required");
+    }
+    s.http_tls = GatewaySettings::HttpTlsSettings{http.tls().cert_file(), http.tls().key_file()};
+  }
   if (http.keep_alive_max_requests() != 0) {
     s.keep_alive_max_requests = http.keep_alive_max_requests();
   }

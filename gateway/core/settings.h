@@ -87,6 +87,12 @@ struct GatewaySettings {
   std::vector<Cidr> trusted_proxies;
   absl::Duration drain_accept = absl::ZeroDuration();  // http.drain_accept_s
   std::string metrics_listen;                          // empty: on the callback port
+  // http.tls: HTTPS on the callback port when set.
+  struct HttpTlsSettings {
+    std::string cert_file;
+    std::string key_file;
+  };
+  std::optional<HttpTlsSettings> http_tls;
 
   absl::Duration health_check_interval = absl::Seconds(1);
   absl::Duration health_check_timeout = absl::Milliseconds(500);

@@ -431,7 +431,7 @@ class Checker:
                                                                    "protocol": "TCP"}]]
         self.expect(to_policy and to_policy[0]["to"][0]["namespaceSelector"],
                     "policy-off: gateway egress to the policy target's port and peers")
-        # Shared state and TLS (flags of issues 15 and 17; off by default).
+        # Shared state, TLS and admin tokens (issues 15 and 17; off by default).
         docs = self.docs([os.path.join(self.chart, "ci", "shared-state-values.yaml")])
         kinds = {}
         for d in docs:
@@ -464,15 +464,36 @@ class Checker:
                             "key_file": "/etc/friendgate/policy-tls/tls.key",
                             "server_name": "friendgate-policy"},
                     "shared-state: the gateway config's policy.tls: %s" % tls)
-        # The defaults pass none of these flags: this release's binaries lack them.
+        # Off by default: plaintext for local runs, the admin API open (with a warning and
+        # friendgate_policy_admin_unauthenticated 1 beyond loopback).
         for d in self.docs():
             for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
                 bad = [a for a in c.get("args", []) if a.split("=")[0] in (
                     "--tls-cert-file", "--tls-key-file", "--tls-client-ca-file",
                     "--admin-tokens-file")]
-                self.expect(not bad, "defaults pass flags the binaries lack: %s" % bad)
+                self.expect(not bad, "defaults turn on TLS or admin tokens: %s" % bad)
+        # HTTPS on the gateway itself (gateway.tls): the config's http.tls, the Secret
+        # mounted where it points, probes over HTTPS.
+        docs = self.docs(sets=["gateway.tls.enabled=true", "gateway.tls.existingSecret=gw-tls"])
+        gw = [d for d in docs if d["kind"] == "Deployment"
+              and d["metadata"]["name"].endswith("-gateway")][0]["spec"]["template"]["spec"]
+        c = gw["containers"][0]
+        self.expect(all(c[p]["httpGet"].get("scheme") == "HTTPS" for p in
+                        ("startupProbe", "livenessProbe", "readinessProbe")),
+                    "gateway.tls: probes over HTTPS")
+        mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+        vols = {v["name"]: v for v in gw["volumes"]}
+        self.expect(mounts.get("tls") == "/etc/friendgate/tls"
+                    and vols.get("tls", {}).get("secret", {}).get("secretName") == "gw-tls",
+                    "gateway.tls: the Secret mounted at /etc/friendgate/tls")
+        cm = [d for d in docs if d["kind"] == "ConfigMap" and "gateway.yaml" in d["data"]][0]
+        http = yaml.safe_load(cm["data"]["gateway.yaml"])["http"]
+        self.expect(http.get("tls") == {"cert_file": "/etc/friendgate/tls/tls.crt",
+                                        "key_file": "/etc/friendgate/tls/tls.key"},
+                    "gateway.tls: the config's http.tls: %s" % http.get("tls"))
         print("commands: policy commands/secrets/CA/state/salt/extras render; policy-off "
-              "renders the gateway alone; shared state and TLS render (TLS off by default)")
+              "renders the gateway alone; shared state and TLS render (TLS off by default); "
+              "gateway.tls renders http.tls and HTTPS probes")
 
     # --- schema -------------------------------------------------------------------
     BAD = [
@@ -507,6 +528,13 @@ class Checker:
         ("grace shorter than drain", ["gateway.terminationGracePeriodSeconds=5"],
          "must be longer than"),
         ("ingress without hosts", ["gateway.ingress.enabled=true"], "at least one host"),
+        ("admin tokens from a missing policy.secret", ["policy.adminTokens.secretKey=t"],
+         "names a key of policy.secret"),
+        ("admin tokens from two places",
+         ["policy.adminTokens.secretKey=t", "policy.adminTokens.existingSecret=s"],
+         "either existingSecret or secretKey"),
+        ("gateway TLS without a Secret", ["gateway.tls.enabled=true"],
+         "gateway.tls.existingSecret is required"),
         ("policy ServiceMonitor without metrics", ["policy.serviceMonitor.enabled=true"],
          "needs policy.metrics.enabled"),
         ("policy off without a target", ["policy.enabled=false"], "gateway.policyTarget"),

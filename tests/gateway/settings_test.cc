@@ -172,6 +172,8 @@ TEST(GatewaySettingsTest, MistakesAreNamed) {
   EXPECT_THAT(ErrorOf("policy: {load_balancing: random}\nopenim: [{}]\n"),
               HasSubstr("pick_first or round_robin"));
   EXPECT_THAT(ErrorOf("http: {io_threads: 65}\nopenim: [{}]\n"), HasSubstr("http.io_threads"));
+  EXPECT_THAT(ErrorOf("http: {tls: {cert_file: /c.pem}}\nopenim: [{}]\n"),
+              HasSubstr("http.tls: cert_file and key_file are both required"));
   EXPECT_THAT(ErrorOf("policy: {max_batch_size: 1001}\nopenim: [{}]\n"),
               HasSubstr("policy.max_batch_size"));
 }

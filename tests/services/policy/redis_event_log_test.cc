@@ -90,7 +90,8 @@ TEST_F(RedisEventLogTest, EveryLogSeesEveryLogsEventsAtStreamIds) {
   })) << seen.size();
   EXPECT_FALSE(gap);
   EXPECT_THAT(Ids(seen), ::testing::UnorderedElementsAre("from-a", "from-b"));
-  EXPECT_GT(b_woken.load(), 0);  // b's reader told its watchers
+  // b's reader tells its watchers after the events are readable: wait for it.
+  EXPECT_TRUE(Eventually([&] { return b_woken.load() > 0; }));
   StreamId first, second;
   ASSERT_TRUE(ParseStreamId(seen[0]->position(), &first)) << seen[0]->position();
   ASSERT_TRUE(ParseStreamId(seen[1]->position(), &second));

@@ -209,8 +209,9 @@ topologySpreadConstraints:
 {{- end }}
 {{- end -}}
 
-{{/* The gateway config file: gateway.config, plus http.metrics_listen when
-     gateway.metrics.enabled (the chart's metrics port). */}}
+{{/* The gateway config file: gateway.config, plus policy.tls (gateway.policyTls),
+     http.tls (gateway.tls) and http.metrics_listen when gateway.metrics.enabled (the
+     chart's metrics port). */}}
 {{- define "friendgate.gateway.configFile" -}}
 {{- $cfg := deepCopy (.Values.gateway.config | default dict) -}}
 {{- $tls := .Values.gateway.policyTls -}}
@@ -221,6 +222,11 @@ topologySpreadConstraints:
 {{- with $tls.serverName }}{{ $_ := set $t "server_name" . }}{{ end -}}
 {{- $_ := set $pol "tls" $t -}}
 {{- $_ := set $cfg "policy" $pol -}}
+{{- end -}}
+{{- if .Values.gateway.tls.enabled -}}
+{{- $http := get $cfg "http" | default dict -}}
+{{- $_ := set $http "tls" (dict "cert_file" "/etc/friendgate/tls/tls.crt" "key_file" "/etc/friendgate/tls/tls.key") -}}
+{{- $_ := set $cfg "http" $http -}}
 {{- end -}}
 {{- if .Values.gateway.metrics.enabled -}}
 {{- $http := get $cfg "http" | default dict -}}
