@@ -101,4 +101,16 @@ bool WordMatcher::Mask(std::string_view text, std::string* out) const {
   return true;
 }
 
+bool WordMatcher::Spans(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
+  out->clear();
+  if (empty()) return false;
+  int32_t state = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    state = nodes_[state].next[Fold(static_cast<uint8_t>(text[i]))];
+    if (const uint32_t len = nodes_[state].match_len; len != 0)
+      out->emplace_back(i + 1 - len, i + 1);
+  }
+  return !out->empty();
+}
+
 }  // namespace friendgate::policy

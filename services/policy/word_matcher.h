@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace friendgate::policy {
@@ -28,6 +29,9 @@ class WordMatcher {
   // a matched word becomes one '*'. Returns false (and leaves `out` alone)
   // when nothing matches.
   bool Mask(std::string_view text, std::string* out) const;
+  // Every match in `text` as a byte range [first, second), in order of
+  // their end; `out` is cleared first. Returns whether there is one.
+  bool Spans(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const;
 
  private:
   struct Node {

@@ -83,6 +83,8 @@ void Process::ReadLoop(int fd) {
     stderr_.append(buf, static_cast<size_t>(n));
   }
   close(fd);
+  absl::MutexLock lock(&mu_);
+  stderr_closed_ = true;
 }
 
 std::string Process::WaitForLine(std::string_view needle, absl::Duration timeout) {
@@ -120,6 +122,11 @@ int Process::WaitExit(absl::Duration timeout) {
     const pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      // The reader may not have read the last lines yet (a loaded machine):
+      // Stderr() right after an exit must hold them. Bounded, in case a
+      // grandchild still holds the pipe open.
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stderr_closed_), absl::Seconds(10));
       return exit_code_;
     }
     if (absl::Now() >= deadline) return -1;

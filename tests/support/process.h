@@ -31,7 +31,8 @@ class Process {
   std::string Stderr();
   void Signal(int sig);
   // Waits for the child to exit: its exit code, 128+signal when killed, or -1
-  // when it still runs after `timeout`.
+  // when it still runs after `timeout`. Once it exited, Stderr() holds all it
+  // wrote (the pipe is read to its end first).
   int WaitExit(absl::Duration timeout);
   pid_t pid() const { return pid_; }
 
@@ -44,6 +45,7 @@ class Process {
   std::thread reader_;
   absl::Mutex mu_;
   std::string stderr_ ABSL_GUARDED_BY(mu_);
+  bool stderr_closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Reads "<key>":"host:PORT" from a JSON log line and returns PORT, or 0.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/strings.h"
 #include "friendgate/v1/policy_admin.grpc.pb.h"
 #include "friendgate/v1/policy_service.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -86,6 +87,35 @@ TEST(EvalTest, JsonAndErrors) {
   EXPECT_EQ(bad.status, 2);
   EXPECT_THAT(bad.err, HasSubstr("--event"));
   EXPECT_EQ(Eval("/nonexistent/rules.yaml", kDecline).status, 2);
+}
+
+// Content rules match the normalized text; eval shows the original and the
+// normalized form that matched.
+TEST(EvalTest, ShowsTheOriginalTextBehindANormalizedMatch) {
+  char dir[] = "/tmp/explain_test_XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string rules = std::string(dir) + "/rules.yaml";
+  std::ofstream(rules) << R"(
+rules:
+  - id: words
+    content: {words: [bad, "caf\u00e9"]}
+)";
+  auto event = [](std::string_view wording_json) {
+    return StrCat(R"({"eventId": "e", "vendor": "VENDOR_TENCENT", "tenant": "1",
+      "type": "EVENT_TYPE_FRIEND_REQUEST", "phase": "PHASE_BEFORE",
+      "relations": [{"fromUser": "alice", "toUser": "bob", "wording": ")",
+                  wording_json, R"("}]})");
+  };
+  EvalResult r = Eval(rules, event("so \\uff22\\uff21\\uff24"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("decision: refuse"));
+  EXPECT_THAT(r.out, HasSubstr("wording contains '\uFF22\uFF21\uFF24' (matched as 'bad')"));
+  r = Eval(rules, event("B\\u200bAD"));
+  EXPECT_THAT(r.out, HasSubstr("wording contains 'B\u200BAD' (matched as 'bad')"));
+  r = Eval(rules, event("cafe\\u0301"));
+  EXPECT_THAT(r.out, HasSubstr("wording contains 'cafe\u0301' (matched as 'caf\u00e9')"));
+  r = Eval(rules, event("good"));
+  EXPECT_THAT(r.out, HasSubstr("decision: allow"));
 }
 
 TEST(ExplainRpcTest, SameTextAsEvalAndNoStateChange) {
